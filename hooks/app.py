@@ -1,0 +1,219 @@
+"""The HTTP shell: FastAPI routes over pure hook functions.
+
+Everything here is transport: read the body (bounded), parse it, call a pure function with the
+current time, serialise once, log one line, observe latency. Failures never produce a 200: a
+request that is not Metacontroller-shaped gets 422, an oversized one 413, our own bug 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from pydantic import BaseModel, ValidationError
+
+from hooks import jsonio
+from hooks.contract import CustomizeRequest, HookRequest
+from hooks.decision import Decision
+
+LOG = logging.getLogger("pinot_control_plane.hooks")
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One hook endpoint: which request model it reads and the pure function that answers it."""
+
+    path: str
+    hook: str
+    model: type[BaseModel]
+    handle: Callable[[Any, datetime], Decision]
+
+
+class RequestRejected(Exception):
+    def __init__(self, status: int, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+def default_routes() -> list[Route]:
+    from hooks.cluster.sync import sync_cluster
+
+    routes = [Route("/sync/pinotcluster", "sync-pinotcluster", HookRequest, sync_cluster)]
+    try:
+        from hooks.resources.routes import resource_routes  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - only while the resource hooks are not installed
+        return routes
+    return routes + [Route(path, hook, model, fn) for path, hook, model, fn in resource_routes()]
+
+
+def create_app(
+    clock: Clock = utc_now,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    routes: list[Route] | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="pinot-control-plane hooks",
+        version="0.1.0",
+        description="Metacontroller hooks for PinotCluster, PinotSchema, PinotTable and PinotTenant.",
+    )
+    registry = CollectorRegistry()
+    latency = Histogram(
+        "pinot_control_plane_hook_duration_seconds",
+        "Time spent answering one hook call.",
+        ["hook", "outcome"],
+        registry=registry,
+        buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    )
+
+    defs: dict[str, Any] = {}
+    for route in routes if routes is not None else default_routes():
+        defs.update(_add_hook_route(app, route, clock, max_body_bytes, latency))
+    _publish_schemas(app, defs)
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/readyz", response_class=PlainTextResponse)
+    def readyz() -> str:
+        return "ok"
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _add_hook_route(
+    app: FastAPI, route: Route, clock: Clock, max_body_bytes: int, latency: Histogram
+) -> dict[str, Any]:
+    schema = route.model.model_json_schema(ref_template="#/components/schemas/{model}")
+    request_body = {
+        "required": True,
+        "content": {"application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}}},
+    }
+
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        outcome = "error"
+        parent = "-"
+        generation: int | None = None
+        decision_text = "-"
+        status_code = 500
+        try:
+            body = await _read_bounded(request, max_body_bytes)
+            parsed = _parse(route.model, body)
+            parent, generation = _identify(parsed)
+            decision = route.handle(parsed, clock())
+            decision_text = decision.summary
+            payload = jsonio.dumps(decision.body)
+            outcome, status_code = "ok", 200
+            return Response(payload, media_type="application/json")
+        except RequestRejected as rejected:
+            outcome, status_code = "rejected", rejected.status
+            decision_text = rejected.message
+            content: dict[str, Any] = {"error": rejected.message}
+            if rejected.details is not None:
+                content["details"] = rejected.details
+            return JSONResponse(content, status_code=rejected.status)
+        except Exception as exc:
+            LOG.exception("hook %s failed", route.hook)
+            decision_text = f"{type(exc).__name__}: {exc}"
+            return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+        finally:
+            elapsed = time.perf_counter() - started
+            latency.labels(route.hook, outcome).observe(elapsed)
+            LOG.info(
+                jsonio.dumps(
+                    {
+                        "hook": route.hook,
+                        "parent": parent,
+                        "generation": generation,
+                        "decision": decision_text,
+                        "status": status_code,
+                        "durationMs": round(elapsed * 1000, 3),
+                    }
+                ).decode()
+            )
+
+    app.add_api_route(
+        route.path,
+        endpoint,
+        methods=["POST"],
+        name=route.hook,
+        openapi_extra={"requestBody": request_body},
+        responses={
+            200: {"description": "The desired children and status"},
+            413: {"description": "Body too large"},
+            422: {"description": "Not a Metacontroller request"},
+            500: {"description": "Internal error"},
+        },
+    )
+    return dict(schema.get("$defs", {}))
+
+
+def _publish_schemas(app: FastAPI, defs: dict[str, Any]) -> None:
+    """Make the `$ref`s of our raw-body routes resolvable in /openapi.json."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = original()
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(defs)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestRejected(413, f"request body larger than {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestRejected(413, f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
+    if not body:
+        raise RequestRejected(422, "empty request body: expected a Metacontroller hook request")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        details = [
+            {"loc": ".".join(str(part) for part in err["loc"]), "msg": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)[:20]
+        ]
+        raise RequestRejected(422, "not a Metacontroller hook request", details) from None
+    except (ValueError, RecursionError) as exc:
+        raise RequestRejected(422, f"invalid JSON: {exc}") from None
+
+
+def _identify(parsed: BaseModel) -> tuple[str, int | None]:
+    if isinstance(parsed, HookRequest | CustomizeRequest):
+        meta = parsed.parent.metadata
+        return f"{meta.namespace}/{meta.name}", meta.generation
+    return "-", None

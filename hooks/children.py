@@ -1,0 +1,40 @@
+"""Helpers for children we keep as they are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SERVER_METADATA = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "ownerReferences",
+    "selfLink",
+)
+LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
+
+
+def as_observed(obj: dict[str, Any]) -> dict[str, Any]:
+    """An observed child returned so that Metacontroller keeps it exactly as it is.
+
+    Server-owned metadata and status are dropped (Metacontroller reverts them anyway, and the
+    contract forbids sending them); everything else is the stored object, so the 3-way merge
+    finds nothing to change.
+    """
+    kept = {key: value for key, value in obj.items() if key != "status"}
+    metadata = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA}
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k != LAST_APPLIED}
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
+    kept["metadata"] = metadata
+    return kept
+
+
+def sort_children(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(children, key=lambda c: (c["apiVersion"], c["kind"], c["metadata"]["name"]))

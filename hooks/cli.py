@@ -1,0 +1,82 @@
+"""The `pinot-control-plane` console script: serve the hooks, preview manifests, run Job commands."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hooks.render import render_command
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hooks.app import create_app
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    uvicorn.run(
+        create_app(max_body_bytes=args.max_body_bytes),
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=False,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pinot-control-plane",
+        description="Metacontroller hooks for Apache Pinot, and the commands their Jobs run.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the hooks over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="larger requests get 413 (default 16 MiB)",
+    )
+    serve.set_defaults(run=_serve)
+
+    render = commands.add_parser(
+        "render", help="print the children the sync hook returns for a PinotCluster, as YAML"
+    )
+    render.add_argument(
+        "-f", "--file", required=True, help="a YAML file holding a PinotCluster ('-' for stdin)"
+    )
+    render.add_argument(
+        "--ready",
+        action="store_true",
+        help="render as if every earlier pool were ready, so that every pool appears",
+    )
+    render.add_argument(
+        "--namespace", default=None, help="namespace when the file has none (default 'default')"
+    )
+    render.set_defaults(run=render_command)
+
+    try:
+        from hooks.pinotapi.command import register  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - only while the Job commands are not installed
+        pass
+    else:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Pinot `.conf` files rendered from the Jinja2 templates in `templates/`.
+
+The templates are the single source of truth for the keys the control plane owns: the set of
+owned keys per role is read from the templates themselves at import, so a user property can
+never duplicate one (newer Pinot refuses to start on a duplicate key). Environments are built
+once per process; nothing is compiled on the request path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from hooks.cluster.spec import Role
+
+PORTS: Mapping[str, int] = {"controller": 9000, "broker": 8099, "netty": 8098, "admin": 8097, "minion": 9514}
+
+CONFIG_DIR = {role: f"/var/pinot/{role.value}/config" for role in Role}
+DATA_DIR = {role: f"/var/pinot/{role.value}/data" for role in Role}
+
+# Defaults the control plane chooses but a user may override through properties.
+ROLE_DEFAULTS: Mapping[Role, Mapping[str, str]] = {
+    Role.CONTROLLER: {},
+    Role.BROKER: {"pinot.broker.delayShutdownTimeMs": "10000"},
+    Role.SERVER: {
+        "pinot.server.shutdown.timeoutMs": "120000",
+        "pinot.server.shutdown.enableQueryCheck": "true",
+        "pinot.server.startup.enableServiceStatusCheck": "true",
+        "pinot.server.startup.timeoutMs": "600000",
+        "pinot.server.instance.realtime.alloc.offheap": "true",
+    },
+    Role.MINION: {},
+}
+
+
+def config_file_name(role: Role) -> str:
+    return f"pinot-{role.value}.conf"
+
+
+def config_file_path(role: Role) -> str:
+    return f"{CONFIG_DIR[role]}/{config_file_name(role)}"
+
+
+def templates_dir() -> Path:
+    configured = os.environ.get("PINOT_CP_TEMPLATES")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # a Java properties file, not HTML
+    )
+
+
+@cache
+def _template(role: Role) -> jinja2.Template:
+    return _environment().get_template(f"{config_file_name(role)}.j2")
+
+
+@dataclass(frozen=True)
+class ConfigInput:
+    role: Role
+    pool: str
+    cluster_name: str
+    zookeeper: str
+    properties: Mapping[str, str]
+
+
+def render_config(config: ConfigInput) -> str:
+    merged = dict(ROLE_DEFAULTS[config.role])
+    merged.update(config.properties)
+    return _template(config.role).render(
+        pool=config.pool,
+        cluster_name=config.cluster_name,
+        zookeeper=config.zookeeper,
+        ports=PORTS,
+        data_dir=DATA_DIR[config.role],
+        properties=sorted(merged.items()),
+    )
+
+
+def parse_keys(text: str) -> list[str]:
+    """Keys of a rendered properties file, in order (comments and blank lines skipped)."""
+    keys = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "!")):
+            keys.append(stripped.split("=", 1)[0])
+    return keys
+
+
+@cache
+def owned_keys(role: Role) -> frozenset[str]:
+    probe = ConfigInput(role=role, pool="probe", cluster_name="probe", zookeeper="probe:2181", properties={})
+    rendered = _template(role).render(
+        pool=probe.pool,
+        cluster_name=probe.cluster_name,
+        zookeeper=probe.zookeeper,
+        ports=PORTS,
+        data_dir=DATA_DIR[role],
+        properties=[],
+    )
+    return frozenset(parse_keys(rendered))

@@ -1,0 +1,256 @@
+"""Which pools may be created or released now, decided from observed state only.
+
+Rules (see docs and DESIGN):
+- Pools are walked in rollout order (role by `deploymentOrder`, then position in `spec.pools`).
+- Creation: a pool's StatefulSet is created only when every pool of every earlier role has
+  converged. Pools of one role are created together.
+- Release: a pool with a pending change (new template, or a rollout not finished) is released
+  (partition 0) only when every pool before it has converged; otherwise it is held with
+  `partition = replicas`, so its pods keep their old template and config.
+- A released pool that does not converge within the progress deadline is Degraded. The clock
+  starts when the pool starts rolling towards its current template, so a newer spec restarts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from hooks.cluster import naming
+from hooks.cluster.settings import PoolSettings
+from hooks.cluster.spec import Role
+
+JsonObject = dict[str, Any]
+
+
+class PoolState(StrEnum):
+    PENDING = "Pending"
+    WAITING = "Waiting"
+    ROLLING_OUT = "RollingOut"
+    READY = "Ready"
+    DEGRADED = "Degraded"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the StatefulSet of a pool reports, as Kubernetes fills it in."""
+
+    template_hash: str
+    spec_replicas: int
+    generation: int
+    observed_generation: int
+    replicas: int
+    ready: int
+    updated: int
+    current_revision: str
+    update_revision: str
+
+    @classmethod
+    def of(cls, sts: Mapping[str, Any]) -> Observation:
+        meta = sts.get("metadata") or {}
+        spec = sts.get("spec") or {}
+        status = sts.get("status") or {}
+        return cls(
+            template_hash=str((meta.get("annotations") or {}).get(naming.TEMPLATE_HASH_ANNOTATION, "")),
+            spec_replicas=int(spec.get("replicas", 1)),
+            generation=int(meta.get("generation", 0)),
+            observed_generation=int(status.get("observedGeneration", 0)),
+            replicas=int(status.get("replicas", 0)),
+            ready=int(status.get("readyReplicas", 0)),
+            updated=int(status.get("updatedReplicas", 0)),
+            current_revision=str(status.get("currentRevision", "")),
+            update_revision=str(status.get("updateRevision", "")),
+        )
+
+    @property
+    def caught_up(self) -> bool:
+        return self.observed_generation >= self.generation
+
+    def converged(self, template_hash: str, replicas: int) -> bool:
+        return (
+            self.template_hash == template_hash
+            and self.caught_up
+            and self.spec_replicas == replicas
+            and self.replicas == self.ready == self.updated == replicas
+            and self.current_revision == self.update_revision
+        )
+
+    def pending_change(self, template_hash: str) -> bool:
+        return (
+            self.template_hash != template_hash
+            or not self.caught_up
+            or self.current_revision != self.update_revision
+        )
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    pool: PoolSettings
+    template_hash: str
+    emit: bool
+    partition: int
+    state: PoolState
+    message: str
+    since: str
+    observation: Observation | None
+
+    @property
+    def converged(self) -> bool:
+        return self.state is PoolState.READY
+
+
+@dataclass(frozen=True)
+class PreviousPool:
+    state: str
+    revision: str
+    since: str
+
+    @classmethod
+    def index(cls, status: Mapping[str, Any] | None) -> dict[str, PreviousPool]:
+        out = {}
+        for entry in (status or {}).get("pools") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                out[entry["name"]] = cls(
+                    state=str(entry.get("state", "")),
+                    revision=str(entry.get("revision", "")),
+                    since=str(entry.get("lastTransitionTime", "")),
+                )
+        return out
+
+
+def _progress(observation: Observation, replicas: int) -> str:
+    return f"{observation.ready}/{replicas} ready, {observation.updated}/{replicas} updated"
+
+
+def plan(
+    pools: list[PoolSettings],
+    hashes: Mapping[str, str],
+    observed: Mapping[str, Observation],
+    previous: Mapping[str, PreviousPool],
+    order: list[Role],
+    now: datetime,
+    now_text: str,
+    deadline_seconds: int,
+) -> list[PoolStep]:
+    steps: list[PoolStep] = []
+    blocker: str | None = None  # first pool, in order, that has not converged
+    role_blocker: str | None = None  # first non-converged pool of an earlier role
+    current_role: Role | None = None
+    for pool in pools:
+        if pool.role != current_role:
+            current_role = pool.role
+            role_blocker = blocker
+        digest = hashes[pool.name]
+        observation = observed.get(pool.name)
+        if observation is None:
+            if role_blocker is None:
+                step = _rolling(pool, digest, None, "creating", previous, now, now_text, deadline_seconds)
+            else:
+                step = PoolStep(
+                    pool,
+                    digest,
+                    False,
+                    0,
+                    PoolState.PENDING,
+                    f"waiting for pool {role_blocker} to be ready before creating",
+                    now_text,
+                    None,
+                )
+        elif observation.converged(digest, pool.replicas):
+            step = PoolStep(
+                pool,
+                digest,
+                True,
+                0,
+                PoolState.READY,
+                _progress(observation, pool.replicas),
+                now_text,
+                observation,
+            )
+        elif observation.pending_change(digest) and blocker is not None:
+            step = PoolStep(
+                pool,
+                digest,
+                True,
+                pool.replicas,
+                PoolState.WAITING,
+                f"update held until pool {blocker} is ready",
+                now_text,
+                observation,
+            )
+        else:
+            step = _rolling(
+                pool,
+                digest,
+                observation,
+                _progress(observation, pool.replicas),
+                previous,
+                now,
+                now_text,
+                deadline_seconds,
+            )
+        if not step.converged and blocker is None:
+            blocker = pool.name
+        steps.append(_keep_since(step, previous.get(pool.name)))
+    return steps
+
+
+def _rolling(
+    pool: PoolSettings,
+    digest: str,
+    observation: Observation | None,
+    message: str,
+    previous: Mapping[str, PreviousPool],
+    now: datetime,
+    now_text: str,
+    deadline_seconds: int,
+) -> PoolStep:
+    before = previous.get(pool.name)
+    since = now_text
+    if before and before.revision == digest and before.state in (PoolState.ROLLING_OUT, PoolState.DEGRADED):
+        since = before.since or now_text
+    state = PoolState.ROLLING_OUT
+    if elapsed_seconds(since, now) >= deadline_seconds:
+        state = PoolState.DEGRADED
+        message = f"not ready after {deadline_seconds}s: {message}"
+    return PoolStep(pool, digest, True, 0, state, message, since, observation)
+
+
+def _keep_since(step: PoolStep, before: PreviousPool | None) -> PoolStep:
+    """A pool that stays in the same state keeps its transition time."""
+    if step.state in (PoolState.ROLLING_OUT, PoolState.DEGRADED):
+        return step
+    if before and before.state == step.state and before.revision == step.template_hash and before.since:
+        return PoolStep(
+            step.pool,
+            step.template_hash,
+            step.emit,
+            step.partition,
+            step.state,
+            step.message,
+            before.since,
+            step.observation,
+        )
+    return step
+
+
+def elapsed_seconds(since: str, now: datetime) -> float:
+    try:
+        started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
+    except ValueError:
+        return 0.0
+    return (now - started).total_seconds()
+
+
+def resync_after(steps: list[PoolStep], now: datetime, deadline_seconds: int) -> float:
+    """Wake up when the earliest rolling pool reaches its deadline, even if nothing else happens."""
+    waits = [
+        deadline_seconds - elapsed_seconds(step.since, now)
+        for step in steps
+        if step.state is PoolState.ROLLING_OUT
+    ]
+    positive = [w for w in waits if w > 0]
+    return float(int(min(positive)) + 1) if positive else 0.0

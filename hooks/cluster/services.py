@@ -1,0 +1,93 @@
+"""Services, PodDisruptionBudgets and config ConfigMaps of a PinotCluster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hooks.cluster import naming
+from hooks.cluster.pinotconf import config_file_name
+from hooks.cluster.settings import PoolSettings
+from hooks.cluster.spec import Role
+from hooks.cluster.workload import ClusterContext, container_ports
+
+JsonObject = dict[str, Any]
+
+
+def _service_ports(role: Role) -> list[JsonObject]:
+    return [
+        {"name": port["name"], "port": port["containerPort"], "protocol": "TCP", "targetPort": port["name"]}
+        for port in container_ports(role)
+    ]
+
+
+def headless_service(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:
+    """The governing Service: stable per-pod DNS names, published before pods are ready so Pinot
+    instances can resolve each other (and register in Helix by hostname) while starting."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": naming.headless_service_name(cluster.name, pool.name),
+            "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
+        },
+        "spec": {
+            "clusterIP": "None",
+            "ports": _service_ports(pool.role),
+            "publishNotReadyAddresses": True,
+            "selector": naming.selector_labels(cluster.name, pool.name),
+            "type": "ClusterIP",
+        },
+    }
+
+
+def role_service(role: Role, pools: list[PoolSettings], cluster: ClusterContext) -> JsonObject:
+    """`<cluster>-controller` / `<cluster>-broker`: one address for every pool of the role.
+
+    Type and annotations come from the first pool of the role in rollout order."""
+    first = pools[0].kubernetes
+    metadata: JsonObject = {
+        "name": naming.role_service_name(cluster.name, role),
+        "labels": {**naming.common_labels(cluster.name), "app.kubernetes.io/component": role.value},
+    }
+    if first.service_annotations:
+        metadata["annotations"] = dict(first.service_annotations)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata,
+        "spec": {
+            "ports": _service_ports(role),
+            "selector": naming.role_selector(cluster.name, role),
+            "type": first.service_type or "ClusterIP",
+        },
+    }
+
+
+def disruption_budget(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {
+            "name": naming.pdb_name(cluster.name, pool.name),
+            "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
+        },
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": naming.selector_labels(cluster.name, pool.name)},
+        },
+    }
+
+
+def config_map(
+    pool: PoolSettings, cluster: ClusterContext, name: str, config_hash: str, text: str
+) -> JsonObject:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
+            "annotations": {naming.CONFIG_HASH_ANNOTATION: config_hash},
+        },
+        "data": {config_file_name(pool.role): text},
+    }

@@ -1,0 +1,118 @@
+"""The PinotCluster spec as the hook reads it.
+
+Field names follow the CRD (camelCase). Kubernetes-native fragments (resources, affinity,
+tolerations, env, ...) are passed through as plain JSON: the API server's own schema for the
+emitted children is the authority on them. Unknown fields are refused so that a typo that slips
+past a drifted CRD is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonObject = dict[str, Any]
+
+
+class Role(StrEnum):
+    CONTROLLER = "controller"
+    BROKER = "broker"
+    SERVER = "server"
+    MINION = "minion"
+
+
+DEFAULT_ORDER: tuple[Role, ...] = (Role.CONTROLLER, Role.BROKER, Role.SERVER, Role.MINION)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PinotSettings(_Strict):
+    properties: dict[str, str] | None = None
+    jvmOpts: str | None = None
+    plugins: list[str] | None = None
+
+
+class Storage(_Strict):
+    size: str | None = None
+    storageClassName: str | None = None
+
+
+class ServiceSettings(_Strict):
+    type: str | None = None
+    annotations: dict[str, str] | None = None
+
+
+class KubernetesSettings(_Strict):
+    resources: JsonObject | None = None
+    storage: Storage | None = None
+    nodeSelector: dict[str, str] | None = None
+    tolerations: list[JsonObject] | None = None
+    affinity: JsonObject | None = None
+    topologySpreadConstraints: list[JsonObject] | None = None
+    podLabels: dict[str, str] | None = None
+    podAnnotations: dict[str, str] | None = None
+    env: list[JsonObject] | None = None
+    serviceAccountName: str | None = None
+    priorityClassName: str | None = None
+    terminationGracePeriodSeconds: int | None = Field(default=None, ge=0)
+    service: ServiceSettings | None = None
+
+
+class Layer(_Strict):
+    pinot: PinotSettings = PinotSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+
+
+class Defaults(_Strict):
+    common: Layer = Layer()
+    controller: Layer = Layer()
+    broker: Layer = Layer()
+    server: Layer = Layer()
+    minion: Layer = Layer()
+
+    def for_role(self, role: Role) -> Layer:
+        layer: Layer = getattr(self, role.value)
+        return layer
+
+
+class Pool(_Strict):
+    name: str
+    role: Role
+    replicas: int = Field(default=1, ge=0)
+    image: str | None = None
+    pinot: PinotSettings = PinotSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+
+
+class ZooKeeper(_Strict):
+    address: str = Field(min_length=1)
+
+
+class SecretRef(_Strict):
+    name: str = Field(min_length=1)
+
+
+class Auth(_Strict):
+    secretRef: SecretRef
+
+
+class Rollout(_Strict):
+    progressDeadlineSeconds: int = Field(default=900, ge=30)
+
+
+class PinotClusterSpec(_Strict):
+    image: str = Field(min_length=1)
+    imagePullPolicy: str | None = None
+    imagePullSecrets: list[SecretRef] | None = None
+    clusterName: str | None = None
+    zookeeper: ZooKeeper
+    deploymentOrder: list[Role] = Field(default_factory=lambda: list(DEFAULT_ORDER))
+    paused: bool = False
+    auth: Auth | None = None
+    rollout: Rollout = Rollout()
+    defaults: Defaults = Defaults()
+    pools: list[Pool] = Field(min_length=1)

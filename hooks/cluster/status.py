@@ -1,0 +1,103 @@
+"""PinotCluster status: per-pool progress and the summary conditions, from the rollout plan.
+
+The plan itself is computed from observed children only, so everything here describes what
+Kubernetes reports, not what we asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hooks.cluster.rollout import PoolState, PoolStep
+from hooks.conditions import Condition
+
+JsonObject = dict[str, Any]
+
+
+def pool_status(step: PoolStep) -> JsonObject:
+    observation = step.observation
+    return {
+        "name": step.pool.name,
+        "role": step.pool.role.value,
+        "replicas": step.pool.replicas,
+        "readyReplicas": observation.ready if observation else 0,
+        "updatedReplicas": observation.updated if observation else 0,
+        "state": step.state.value,
+        "message": step.message,
+        "revision": step.template_hash,
+        "lastTransitionTime": step.since,
+    }
+
+
+def _names(steps: list[PoolStep], state: PoolState) -> list[str]:
+    return [step.pool.name for step in steps if step.state is state]
+
+
+def cluster_conditions(
+    steps: list[PoolStep], paused: bool, problems: list[str], removing: list[str]
+) -> list[Condition]:
+    degraded = [step for step in steps if step.state is PoolState.DEGRADED]
+    rolling = [step for step in steps if step.state is PoolState.ROLLING_OUT]
+    waiting = _names(steps, PoolState.WAITING) + _names(steps, PoolState.PENDING)
+    not_ready = [step for step in steps if step.state is not PoolState.READY]
+
+    if not not_ready and not removing:
+        ready = Condition("Ready", "True", "AllPoolsReady", f"all {len(steps)} pools are ready")
+    else:
+        parts = [f"pool {s.pool.name} is {s.state.value}: {s.message}" for s in not_ready[:5]]
+        parts += [f"pool {name} is being removed" for name in removing]
+        reason = "PoolDegraded" if degraded else "PoolsNotReady"
+        ready = Condition("Ready", "False", reason, "; ".join(parts))
+
+    if paused:
+        progressing = Condition(
+            "Progressing", "False", "Paused", "spec.paused is true: children are kept as observed"
+        )
+    elif degraded and not rolling:
+        first = degraded[0]
+        progressing = Condition(
+            "Progressing", "False", "ProgressDeadlineExceeded", f"pool {first.pool.name}: {first.message}"
+        )
+    elif rolling or waiting or removing:
+        parts = [f"pool {s.pool.name} rolling out ({s.message})" for s in rolling]
+        parts += [f"pool {name} being removed (scaling to 0)" for name in removing]
+        if waiting:
+            parts.append("waiting: " + ", ".join(waiting))
+        progressing = Condition("Progressing", "True", "RollingOut", "; ".join(parts))
+    else:
+        progressing = Condition("Progressing", "False", "Complete", "every pool runs its current spec")
+
+    if degraded:
+        detail = "; ".join(f"pool {s.pool.name} ({s.pool.role.value}): {s.message}" for s in degraded)
+        degraded_condition = Condition("Degraded", "True", "ProgressDeadlineExceeded", detail)
+    elif problems:
+        degraded_condition = Condition("Degraded", "True", "ImmutableFieldChanged", "; ".join(problems))
+    else:
+        degraded_condition = Condition("Degraded", "False", "AsExpected", "no pool is stuck")
+
+    paused_condition = (
+        Condition("Paused", "True", "Paused", "spec.paused is true")
+        if paused
+        else Condition("Paused", "False", "Reconciling", "changes are applied")
+    )
+    return [ready, progressing, degraded_condition, paused_condition]
+
+
+def invalid_spec_conditions(message: str, previous: Mapping[str, Mapping[str, Any]]) -> list[Condition]:
+    """Ready=False/InvalidSpec; the other conditions keep what they said (or Unknown at first)."""
+    conditions = [Condition("Ready", "False", "InvalidSpec", message)]
+    for type_ in ("Progressing", "Degraded", "Paused"):
+        before = previous.get(type_)
+        if before and before.get("status") in ("True", "False", "Unknown"):
+            conditions.append(
+                Condition(
+                    type_,
+                    before["status"],
+                    str(before.get("reason") or "Unknown"),
+                    str(before.get("message", "")),
+                )
+            )
+        else:
+            conditions.append(Condition(type_, "Unknown", "InvalidSpec", "the spec is invalid"))
+    return conditions

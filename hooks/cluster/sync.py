@@ -1,0 +1,260 @@
+"""The PinotCluster sync hook: parse -> resolve -> plan -> render -> status, all pure.
+
+`sync_cluster(request, now)` is the whole hook; the HTTP layer only parses and serialises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hooks.children import as_observed, sort_children
+from hooks.cluster import naming
+from hooks.cluster.pinotconf import PORTS, ConfigInput, render_config
+from hooks.cluster.rollout import Observation, PoolStep, PreviousPool, plan, resync_after
+from hooks.cluster.services import config_map, disruption_budget, headless_service, role_service
+from hooks.cluster.settings import PoolSettings, ordered_pools
+from hooks.cluster.spec import PinotClusterSpec, Role
+from hooks.cluster.status import cluster_conditions, invalid_spec_conditions, pool_status
+from hooks.cluster.validation import SpecError, grace_errors, parse_spec
+from hooks.cluster.workload import (
+    ClusterContext,
+    pod_template,
+    statefulset,
+    template_hash,
+    volume_claim_templates,
+)
+from hooks.conditions import previous_conditions, render_conditions, rfc3339
+from hooks.contract import HookRequest, HookResponse, Observed
+from hooks.decision import Decision
+from hooks.hashing import content_hash
+
+JsonObject = dict[str, Any]
+
+STATEFULSET = ("apps/v1", "StatefulSet")
+SERVICE = ("v1", "Service")
+CONFIGMAP = ("v1", "ConfigMap")
+PDB = ("policy/v1", "PodDisruptionBudget")
+CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB)
+MAX_ERRORS_IN_MESSAGE = 10
+
+
+@dataclass(frozen=True)
+class RenderedPool:
+    settings: PoolSettings
+    config_name: str
+    config_hash: str
+    config_text: str
+    template_hash: str
+
+
+def sync_cluster(request: HookRequest, now: datetime) -> Decision:
+    parent = request.parent
+    observed = Observed.index(request.children)
+    now_text = rfc3339(now)
+    previous_status = parent.status or {}
+    previous = previous_conditions(previous_status)
+    generation = parent.metadata.generation
+
+    spec, errors = parse_spec(parent.spec, parent.metadata.name)
+    pools: list[PoolSettings] = []
+    if spec is not None:
+        pools = ordered_pools(spec)
+        errors = [e for pool in pools for e in _pool_errors(pool)]
+    if spec is None or errors:
+        return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
+
+    cluster = _context(parent.metadata.name, parent.metadata.namespace, spec)
+    rendered = {pool.name: _render(pool, cluster) for pool in pools}
+    steps = plan(
+        pools,
+        {name: r.template_hash for name, r in rendered.items()},
+        {
+            name: Observation.of(sts)
+            for name in rendered
+            if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
+        },
+        PreviousPool.index(previous_status),
+        list(spec.deploymentOrder),
+        now,
+        now_text,
+        spec.rollout.progressDeadlineSeconds,
+    )
+    children, problems = _desired_children(steps, rendered, cluster, observed)
+    removing, kept = _removed_pools(cluster.name, set(rendered), observed)
+    children += kept
+    if spec.paused:
+        children = [as_observed(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
+
+    conditions = cluster_conditions(steps, spec.paused, problems, removing)
+    status: JsonObject = {
+        "conditions": render_conditions(conditions, previous, generation, now_text),
+        "controllerService": naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"]),
+        "pools": [pool_status(step) for step in steps],
+    }
+    resync = 0.0 if spec.paused else resync_after(steps, now, spec.rollout.progressDeadlineSeconds)
+    if removing and not spec.paused:
+        resync = resync or 10.0
+    response = HookResponse(status=status, children=sort_children(children), resync_after_seconds=resync)
+    summary = "paused" if spec.paused else ", ".join(f"{s.pool.name}={s.state.value}" for s in steps)
+    return Decision(response.to_json_object(), summary)
+
+
+def _context(name: str, namespace: str, spec: PinotClusterSpec) -> ClusterContext:
+    return ClusterContext(
+        name=name,
+        namespace=namespace,
+        helix_cluster=spec.clusterName or name,
+        zookeeper=spec.zookeeper.address,
+        image_pull_policy=spec.imagePullPolicy,
+        image_pull_secrets=[ref.name for ref in spec.imagePullSecrets or []],
+    )
+
+
+def _pool_errors(pool: PoolSettings) -> list[SpecError]:
+    if pool.role is not Role.SERVER or pool.kubernetes.grace_seconds is None:
+        return []
+    return grace_errors(f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties)
+
+
+def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
+    text = render_config(
+        ConfigInput(
+            role=pool.role,
+            pool=pool.name,
+            cluster_name=cluster.helix_cluster,
+            zookeeper=cluster.zookeeper,
+            properties=pool.pinot.properties,
+        )
+    )
+    digest = content_hash(text)
+    name = naming.config_map_name(cluster.name, pool.name, digest)
+    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
+    return RenderedPool(pool, name, digest, text, template_hash(pod_template(pool, cluster, name, labels)))
+
+
+IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
+
+
+def _desired_children(
+    steps: list[PoolStep],
+    rendered: Mapping[str, RenderedPool],
+    cluster: ClusterContext,
+    observed: Observed,
+) -> tuple[list[JsonObject], list[str]]:
+    children: list[JsonObject] = []
+    problems: list[str] = []
+    # Role Services exist from the start: cheap, and their addresses are stable for clients.
+    pools_by_role: dict[Role, list[PoolSettings]] = {}
+    for step in steps:
+        pools_by_role.setdefault(step.pool.role, []).append(step.pool)
+        if not step.emit:
+            continue
+        pool = rendered[step.pool.name]
+        desired = statefulset(
+            step.pool, cluster, pool.config_name, step.partition, volume_claim_templates(step.pool)
+        )
+        current = observed.get(*STATEFULSET, desired["metadata"]["name"])
+        if current is not None:
+            problems += _keep_immutable(desired, current, step.pool)
+        children.append(desired)
+        children.append(headless_service(step.pool, cluster))
+        children.append(disruption_budget(step.pool, cluster))
+        children.append(config_map(step.pool, cluster, pool.config_name, pool.config_hash, pool.config_text))
+        if not step.converged:
+            children += _older_config_maps(step.pool, pool.config_name, observed)
+    for role in (Role.CONTROLLER, Role.BROKER):
+        if pools_by_role.get(role):
+            children.append(role_service(role, pools_by_role[role], cluster))
+    return children, problems
+
+
+def _keep_immutable(desired: JsonObject, current: JsonObject, pool: PoolSettings) -> list[str]:
+    """Fields Kubernetes refuses to change stay as observed; a wanted change is reported."""
+    problems = []
+    current_spec = current.get("spec") or {}
+    for name in IMMUTABLE_STATEFULSET_FIELDS:
+        wanted = desired["spec"].get(name)
+        stored = current_spec.get(name)
+        if name == "volumeClaimTemplates" and _claims_differ(wanted or [], stored or []):
+            problems.append(
+                f"pool {pool.name}: storage changed (spec.pools[{pool.index}].kubernetes.storage) but "
+                "volumeClaimTemplates of an existing StatefulSet are immutable; resize the PVCs "
+                "directly (the StorageClass must allow expansion)"
+            )
+        if stored is None:
+            desired["spec"].pop(name, None)
+        else:
+            desired["spec"][name] = stored
+    return problems
+
+
+def _claims_differ(wanted: list[JsonObject], stored: list[JsonObject]) -> bool:
+    def essence(claims: list[JsonObject]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                (c.get("metadata") or {}).get("name"),
+                ((c.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage"),
+                (c.get("spec") or {}).get("storageClassName"),
+            )
+            for c in claims
+        )
+
+    return essence(wanted) != essence(stored)
+
+
+def _older_config_maps(pool: PoolSettings, current_name: str, observed: Observed) -> list[JsonObject]:
+    """Pods not yet rolled still mount an older config: keep it until the pool converged."""
+    kept = []
+    for name, obj in observed.of(*CONFIGMAP).items():
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if name != current_name and labels.get(naming.POOL_LABEL) == pool.name:
+            kept.append(as_observed(obj))
+    return kept
+
+
+def _removed_pools(cluster: str, pools: set[str], observed: Observed) -> tuple[list[str], list[JsonObject]]:
+    """A pool removed from the spec is scaled to zero first (servers drain), then deleted."""
+    removing: list[str] = []
+    kept: list[JsonObject] = []
+    for obj in observed.of(*STATEFULSET).values():
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        pool = labels.get(naming.POOL_LABEL)
+        if labels.get(naming.CLUSTER_LABEL) != cluster or not pool or pool in pools:
+            continue
+        status = obj.get("status") or {}
+        if int((obj.get("spec") or {}).get("replicas", 1)) == 0 and int(status.get("replicas", 0)) == 0:
+            continue
+        removing.append(pool)
+        scaled = as_observed(obj)
+        scaled["spec"] = {**scaled.get("spec", {}), "replicas": 0}
+        kept.append(scaled)
+        for kind in (SERVICE, CONFIGMAP, PDB):
+            for other in observed.of(*kind).values():
+                if ((other.get("metadata") or {}).get("labels") or {}).get(naming.POOL_LABEL) == pool:
+                    kept.append(as_observed(other))
+    return sorted(removing), kept
+
+
+def _invalid(
+    request: HookRequest,
+    observed: Observed,
+    errors: list[SpecError],
+    previous: Mapping[str, Mapping[str, Any]],
+    previous_status: Mapping[str, Any],
+    generation: int,
+    now_text: str,
+) -> Decision:
+    shown = "; ".join(str(e) for e in errors[:MAX_ERRORS_IN_MESSAGE])
+    if len(errors) > MAX_ERRORS_IN_MESSAGE:
+        shown += f"; and {len(errors) - MAX_ERRORS_IN_MESSAGE} more"
+    message = f"invalid spec, children are kept as they are: {shown}"
+    status = {k: v for k, v in previous_status.items() if k not in ("conditions", "observedGeneration")}
+    status["conditions"] = render_conditions(
+        invalid_spec_conditions(message, previous), previous, generation, now_text
+    )
+    children = [as_observed(obj) for objects in observed.by_type.values() for obj in objects.values()]
+    response = HookResponse(status=status, children=sort_children(children))
+    return Decision(response.to_json_object(), f"invalid: {shown}")

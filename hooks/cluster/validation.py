@@ -1,0 +1,192 @@
+"""Turning a stored PinotCluster spec into a validated model, or into messages naming fields.
+
+The CRD already enforces most of this, but CRDs drift between versions and Metacontroller passes
+on whatever is stored, so the hook checks again and answers `InvalidSpec` instead of acting on a
+spec it does not understand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
+from hooks.cluster.quantity import QuantityError, canonical_quantity
+from hooks.cluster.spec import Layer, PinotClusterSpec, Role
+
+DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
+MAX_CLUSTER_NAME = 40
+MAX_CLUSTER_AND_POOL = 50
+RESERVED_ENV = frozenset({"JAVA_OPTS"})
+
+
+@dataclass(frozen=True)
+class SpecError:
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+def field_path(loc: Sequence[int | str], root: str = "spec") -> str:
+    path = root
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecError]]:
+    if not isinstance(raw, dict):
+        return None, [SpecError("spec", "must be an object")]
+    try:
+        spec = PinotClusterSpec.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            SpecError(field_path(err["loc"]), err["msg"])
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        return None, errors
+    problems = semantic_errors(spec, name)
+    return (None, problems) if problems else (spec, [])
+
+
+def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
+    errors: list[SpecError] = []
+    if len(name) > MAX_CLUSTER_NAME:
+        errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
+    errors += _pool_errors(spec, name)
+    errors += _order_errors(spec)
+    if spec.clusterName is not None and not spec.clusterName.strip():
+        errors.append(SpecError("spec.clusterName", "must not be empty"))
+    layers: list[tuple[str, Layer, Role | None]] = [("spec.defaults.common", spec.defaults.common, None)]
+    layers += [(f"spec.defaults.{role.value}", spec.defaults.for_role(role), role) for role in Role]
+    layers += [
+        (f"spec.pools[{i}]", Layer(pinot=p.pinot, kubernetes=p.kubernetes), p.role)
+        for i, p in enumerate(spec.pools)
+    ]
+    for path, layer, role in layers:
+        errors += _layer_errors(path, layer, role)
+    return errors
+
+
+def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
+    errors = []
+    counts = Counter(pool.name for pool in spec.pools)
+    for index, pool in enumerate(spec.pools):
+        path = f"spec.pools[{index}]"
+        if not DNS_LABEL.match(pool.name):
+            errors.append(SpecError(f"{path}.name", "must be a DNS label (lower-case letters, digits, '-')"))
+        if len(name) + len(pool.name) > MAX_CLUSTER_AND_POOL:
+            errors.append(
+                SpecError(
+                    f"{path}.name",
+                    f"cluster name and pool name together must be at most {MAX_CLUSTER_AND_POOL} "
+                    "characters so that child names stay valid DNS labels",
+                )
+            )
+        if counts[pool.name] > 1:
+            errors.append(SpecError(f"{path}.name", f"duplicate pool name {pool.name!r}"))
+    present = {pool.role for pool in spec.pools}
+    for role in (Role.CONTROLLER, Role.BROKER, Role.SERVER):
+        if role not in present:
+            errors.append(SpecError("spec.pools", f"needs at least one {role.value} pool"))
+    return errors
+
+
+def _order_errors(spec: PinotClusterSpec) -> list[SpecError]:
+    if sorted(spec.deploymentOrder) != sorted(Role) or len(spec.deploymentOrder) != len(Role):
+        return [
+            SpecError(
+                "spec.deploymentOrder",
+                "must list each of controller, broker, server and minion exactly once",
+            )
+        ]
+    return []
+
+
+def _layer_errors(path: str, layer: Layer, role: Role | None) -> list[SpecError]:
+    errors = []
+    roles = [role] if role is not None else list(Role)
+    for key, value in (layer.pinot.properties or {}).items():
+        where = f"{path}.pinot.properties[{key!r}]"
+        if not PROPERTY_KEY.match(key):
+            errors.append(SpecError(where, "keys may hold only letters, digits, '.', '_' and '-'"))
+        elif any(key in owned_keys(r) for r in roles):
+            errors.append(SpecError(where, "is owned by the control plane and cannot be set"))
+        if "\n" in value or "\r" in value:
+            errors.append(SpecError(where, "values must be a single line"))
+    for i, plugin in enumerate(layer.pinot.plugins or []):
+        if not plugin or any(c in plugin for c in ", \t\n"):
+            errors.append(
+                SpecError(f"{path}.pinot.plugins[{i}]", "must be a plugin name without ',' or spaces")
+            )
+    if layer.pinot.jvmOpts is not None and ("\n" in layer.pinot.jvmOpts):
+        errors.append(SpecError(f"{path}.pinot.jvmOpts", "must be a single line"))
+    kube = layer.kubernetes
+    for i, entry in enumerate(kube.env or []):
+        env_name = entry.get("name")
+        if not isinstance(env_name, str) or not env_name:
+            errors.append(SpecError(f"{path}.kubernetes.env[{i}].name", "is required"))
+        elif env_name in RESERVED_ENV:
+            errors.append(
+                SpecError(
+                    f"{path}.kubernetes.env[{i}].name", f"{env_name} is set from pinot.jvmOpts and plugins"
+                )
+            )
+    if kube.storage is not None and kube.storage.size is not None:
+        try:
+            canonical_quantity(kube.storage.size)
+        except QuantityError as exc:
+            errors.append(SpecError(f"{path}.kubernetes.storage.size", str(exc)))
+    errors += _resources_errors(f"{path}.kubernetes.resources", kube.resources)
+    return errors
+
+
+def _resources_errors(path: str, resources: dict[str, Any] | None) -> list[SpecError]:
+    errors = []
+    for section, values in (resources or {}).items():
+        if section not in ("limits", "requests", "claims"):
+            errors.append(SpecError(f"{path}.{section}", "unknown field (expected limits, requests, claims)"))
+            continue
+        if section == "claims":
+            continue
+        if not isinstance(values, dict):
+            errors.append(SpecError(f"{path}.{section}", "must be a map of resource names to quantities"))
+            continue
+        for resource, quantity in values.items():
+            try:
+                canonical_quantity(quantity)
+            except QuantityError as exc:
+                errors.append(SpecError(f"{path}.{section}.{resource}", str(exc)))
+    return errors
+
+
+def grace_errors(pool_path: str, grace_seconds: int, server_properties: dict[str, str]) -> list[SpecError]:
+    """A server must be given longer to stop than it spends draining queries."""
+    drain = server_properties.get(
+        "pinot.server.shutdown.timeoutMs", ROLE_DEFAULTS[Role.SERVER]["pinot.server.shutdown.timeoutMs"]
+    )
+    try:
+        drain_ms = int(drain)
+    except ValueError:
+        return [
+            SpecError(
+                f"{pool_path}.pinot.properties['pinot.server.shutdown.timeoutMs']", "must be an integer"
+            )
+        ]
+    if grace_seconds * 1000 <= drain_ms:
+        return [
+            SpecError(
+                f"{pool_path}.kubernetes.terminationGracePeriodSeconds",
+                f"must be longer than pinot.server.shutdown.timeoutMs ({drain_ms} ms) "
+                "or Kubernetes kills servers while they drain queries",
+            )
+        ]
+    return []

@@ -1,0 +1,254 @@
+"""The StatefulSet of one pool and its pod template.
+
+Objects are built in the shape the API server stores them, because Metacontroller compares what
+we return with what it observes: fields we leave out are defaulted by the server and kept by the
+3-way merge, but lists that are replaced whole (volumeClaimTemplates) must be emitted exactly as
+stored, quantities must be canonical, and empty strings must be omitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hooks.cluster import naming
+from hooks.cluster.pinotconf import CONFIG_DIR, DATA_DIR, PORTS, config_file_path
+from hooks.cluster.quantity import canonical_quantity, canonical_resources
+from hooks.cluster.settings import PoolSettings
+from hooks.cluster.spec import Role
+from hooks.hashing import content_hash
+
+JsonObject = dict[str, Any]
+
+RUN_AS = 1000
+DEFAULT_STORAGE = {Role.CONTROLLER: "1Gi", Role.SERVER: "4Gi", Role.MINION: "1Gi"}
+DEFAULT_JVM_OPTS = {
+    Role.CONTROLLER: "-Xms256M -Xmx1G -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -XX:ActiveProcessorCount=2",
+    Role.BROKER: "-Xms256M -Xmx1G -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -XX:ActiveProcessorCount=2",
+    Role.SERVER: "-Xms512M -Xmx1G -XX:+UseG1GC -XX:MaxGCPauseMillis=200",
+    Role.MINION: "-Xms256M -Xmx1G -XX:+UseG1GC -XX:MaxGCPauseMillis=200 -XX:ActiveProcessorCount=2",
+}
+# Grace beyond Pinot's own drain: brokers delay shutdown 10s; servers drain queries first.
+DEFAULT_GRACE = {Role.CONTROLLER: 60, Role.BROKER: 60, Role.MINION: 60}
+SERVER_GRACE_MARGIN_SECONDS = 30
+# Servers wait a little after turning ready before the next pod rolls (apache/pinot#16565).
+MIN_READY_SECONDS = {Role.SERVER: 20}
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    name: str  # metadata.name of the PinotCluster: prefix of every child
+    namespace: str
+    helix_cluster: str
+    zookeeper: str
+    image_pull_policy: str | None
+    image_pull_secrets: list[str]
+
+
+def container_ports(role: Role) -> list[JsonObject]:
+    ports = {
+        Role.CONTROLLER: [("http", PORTS["controller"])],
+        Role.BROKER: [("http", PORTS["broker"])],
+        Role.SERVER: [("netty", PORTS["netty"]), ("admin", PORTS["admin"])],
+        Role.MINION: [("http", PORTS["minion"])],
+    }[role]
+    return [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in ports]
+
+
+def _http_probe(path: str, port: int, period: int, failures: int) -> JsonObject:
+    return {
+        "httpGet": {"path": path, "port": port, "scheme": "HTTP"},
+        "periodSeconds": period,
+        "timeoutSeconds": 5,
+        "failureThreshold": failures,
+        "successThreshold": 1,
+    }
+
+
+def probes(role: Role) -> JsonObject:
+    """Startup probes instead of long initial delays (a server may load segments for minutes)."""
+    if role is Role.SERVER:
+        admin = PORTS["admin"]
+        return {
+            "startupProbe": _http_probe("/health/liveness", admin, 10, 90),
+            "livenessProbe": _http_probe("/health/liveness", admin, 10, 6),
+            "readinessProbe": _http_probe("/health/readiness", admin, 10, 3),
+        }
+    port = {Role.CONTROLLER: PORTS["controller"], Role.BROKER: PORTS["broker"], Role.MINION: PORTS["minion"]}[
+        role
+    ]
+    return {
+        "startupProbe": _http_probe("/health", port, 10, 60),
+        "livenessProbe": _http_probe("/health", port, 10, 6),
+        "readinessProbe": _http_probe("/health", port, 10, 3),
+    }
+
+
+def start_args(role: Role, cluster: ClusterContext) -> list[str]:
+    command = f"Start{role.value.capitalize()}"
+    if role is Role.CONTROLLER:
+        return [command, "-configFileName", config_file_path(role)]
+    return [
+        command,
+        "-clusterName",
+        cluster.helix_cluster,
+        "-zkAddress",
+        cluster.zookeeper,
+        "-configFileName",
+        config_file_path(role),
+    ]
+
+
+def java_opts(pool: PoolSettings) -> str:
+    base = pool.pinot.jvm_opts if pool.pinot.jvm_opts is not None else DEFAULT_JVM_OPTS[pool.role]
+    parts = [
+        base.strip(),
+        f"-Dlog4j2.configurationFile=/opt/pinot/etc/conf/pinot-{pool.role.value}-log4j2.xml",
+        "-Dplugins.dir=/opt/pinot/plugins",
+    ]
+    if pool.pinot.plugins:
+        parts.append("-Dplugins.include=" + ",".join(pool.pinot.plugins))
+    return " ".join(part for part in parts if part)
+
+
+def grace_seconds(pool: PoolSettings, properties: dict[str, str]) -> int:
+    if pool.kubernetes.grace_seconds is not None:
+        return pool.kubernetes.grace_seconds
+    if pool.role is Role.SERVER:
+        drain_ms = int(properties.get("pinot.server.shutdown.timeoutMs", "120000"))
+        return -(-drain_ms // 1000) + SERVER_GRACE_MARGIN_SECONDS
+    return DEFAULT_GRACE[pool.role]
+
+
+def _env(pool: PoolSettings) -> list[JsonObject]:
+    env: list[JsonObject] = [{"name": "JAVA_OPTS", "value": java_opts(pool)}]
+    for entry in pool.kubernetes.env or []:
+        # The API server drops `value: ""`; emitting it would differ from the stored object forever.
+        env.append({k: v for k, v in entry.items() if not (k == "value" and v == "")})
+    return env
+
+
+def storage_size(pool: PoolSettings) -> str | None:
+    if pool.role is Role.BROKER:
+        return None  # brokers keep no data
+    return canonical_quantity(pool.kubernetes.storage_size or DEFAULT_STORAGE[pool.role])
+
+
+def volume_claim_templates(pool: PoolSettings) -> list[JsonObject]:
+    size = storage_size(pool)
+    if size is None:
+        return []
+    spec: JsonObject = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": size}},
+        "volumeMode": "Filesystem",
+    }
+    if pool.kubernetes.storage_class:
+        spec["storageClassName"] = pool.kubernetes.storage_class
+    # Exactly as the API server stores a claim template: it adds apiVersion, kind and status.
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data"},
+            "spec": spec,
+            "status": {"phase": "Pending"},
+        }
+    ]
+
+
+def pod_template(
+    pool: PoolSettings, cluster: ClusterContext, config_map: str, labels: dict[str, str]
+) -> JsonObject:
+    kube = pool.kubernetes
+    mounts = [{"name": "config", "mountPath": CONFIG_DIR[pool.role], "readOnly": True}]
+    mounts.append({"name": "logs", "mountPath": "/opt/pinot/logs"})
+    if storage_size(pool) is not None:
+        mounts.append({"name": "data", "mountPath": DATA_DIR[pool.role]})
+    container: JsonObject = {
+        "name": pool.role.value,
+        "image": pool.image,
+        "args": start_args(pool.role, cluster),
+        "env": _env(pool),
+        "ports": container_ports(pool.role),
+        **probes(pool.role),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+        },
+        "volumeMounts": mounts,
+    }
+    if cluster.image_pull_policy:
+        container["imagePullPolicy"] = cluster.image_pull_policy
+    if kube.resources:
+        container["resources"] = canonical_resources(kube.resources)
+    spec: JsonObject = {
+        "automountServiceAccountToken": False,
+        "containers": [container],
+        "securityContext": {
+            "fsGroup": RUN_AS,
+            "runAsGroup": RUN_AS,
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "terminationGracePeriodSeconds": grace_seconds(pool, pool.pinot.properties),
+        "volumes": [
+            {"name": "config", "configMap": {"name": config_map}},
+            {"name": "logs", "emptyDir": {}},
+        ],
+    }
+    optional: dict[str, Any] = {
+        "affinity": kube.affinity,
+        "nodeSelector": kube.node_selector or None,
+        "priorityClassName": kube.priority_class,
+        "serviceAccountName": kube.service_account,
+        "tolerations": kube.tolerations,
+        "topologySpreadConstraints": kube.topology_spread,
+    }
+    spec.update({key: value for key, value in optional.items() if value})
+    if cluster.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in cluster.image_pull_secrets]
+    metadata: JsonObject = {"labels": {**kube.pod_labels, **labels}}
+    if kube.pod_annotations:
+        metadata["annotations"] = dict(kube.pod_annotations)
+    return {"metadata": metadata, "spec": spec}
+
+
+def statefulset(
+    pool: PoolSettings,
+    cluster: ClusterContext,
+    config_map: str,
+    partition: int,
+    claim_templates: list[JsonObject],
+) -> JsonObject:
+    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
+    template = pod_template(pool, cluster, config_map, labels)
+    spec: JsonObject = {
+        "replicas": pool.replicas,
+        "serviceName": naming.headless_service_name(cluster.name, pool.name),
+        "podManagementPolicy": "Parallel",
+        "selector": {"matchLabels": naming.selector_labels(cluster.name, pool.name)},
+        "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}},
+        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        "template": template,
+    }
+    if MIN_READY_SECONDS.get(pool.role):
+        spec["minReadySeconds"] = MIN_READY_SECONDS[pool.role]
+    if claim_templates:
+        spec["volumeClaimTemplates"] = claim_templates
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {
+            "name": naming.statefulset_name(cluster.name, pool.name),
+            "labels": labels,
+            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_hash(template)},
+        },
+        "spec": spec,
+    }
+
+
+def template_hash(template: JsonObject) -> str:
+    return content_hash(template)

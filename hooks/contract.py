@@ -1,0 +1,112 @@
+"""The Metacontroller CompositeController wire contract: what a hook receives and what it answers.
+
+Only the parts we read are typed; everything else passes through untouched. Children are looked
+up by `metadata` inside the objects, never by parsing map keys, so v1 (keyed by name) and v2
+(keyed by namespace/name) requests are handled alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonObject = dict[str, Any]
+
+
+class ObjectMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1)
+    namespace: str = ""
+    uid: str = ""
+    generation: int = 0
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    deletionTimestamp: str | None = None
+
+
+class ParentObject(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    apiVersion: str
+    kind: str
+    metadata: ObjectMeta
+    spec: JsonObject = Field(default_factory=dict)
+    status: JsonObject | None = None
+
+
+class HookRequest(BaseModel):
+    """A sync or finalize request. Unknown keys are tolerated (contract rule 3)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    controller: JsonObject = Field(default_factory=dict)
+    parent: ParentObject
+    children: dict[str, dict[str, JsonObject]] = Field(default_factory=dict)
+    related: dict[str, dict[str, JsonObject]] = Field(default_factory=dict)
+    finalizing: bool = False
+
+
+class CustomizeRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    controller: JsonObject = Field(default_factory=dict)
+    parent: ParentObject
+
+
+def type_key(api_version: str, kind: str) -> str:
+    """The map key Metacontroller uses for a child type: `Kind.version` or `Kind.group/version`."""
+    return f"{kind}.{api_version}"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Observed objects of one request, indexed by type key and then by name.
+
+    The parent is namespaced and Metacontroller only sends objects from its namespace (v1) or
+    keyed `namespace/name` (v2); either way `metadata.name` identifies the object.
+    """
+
+    by_type: Mapping[str, Mapping[str, JsonObject]] = field(default_factory=dict)
+
+    @classmethod
+    def index(cls, groups: Mapping[str, Mapping[str, JsonObject]]) -> Observed:
+        by_type: dict[str, dict[str, JsonObject]] = {}
+        for key, objects in groups.items():
+            named: dict[str, JsonObject] = {}
+            for obj in objects.values():
+                name = (obj.get("metadata") or {}).get("name") if isinstance(obj, dict) else None
+                if isinstance(name, str):
+                    named[name] = obj
+            by_type[key] = dict(sorted(named.items()))
+        return cls(by_type)
+
+    def of(self, api_version: str, kind: str) -> Mapping[str, JsonObject]:
+        return self.by_type.get(type_key(api_version, kind), {})
+
+    def get(self, api_version: str, kind: str, name: str) -> JsonObject | None:
+        return self.of(api_version, kind).get(name)
+
+
+@dataclass(frozen=True)
+class HookResponse:
+    """A sync/finalize answer. All four keys are always present (contract rules 4-6)."""
+
+    status: JsonObject
+    children: list[JsonObject]
+    resync_after_seconds: float = 0
+    finalized: bool = False
+
+    def to_json_object(self) -> JsonObject:
+        resync: float | int = self.resync_after_seconds
+        if float(resync).is_integer():
+            resync = int(resync)
+        return {
+            "status": self.status,
+            "children": self.children,
+            "resyncAfterSeconds": resync,
+            "finalized": self.finalized,
+        }
