@@ -1,0 +1,120 @@
+"""An invalid spec is answered with a message that names the field and the problem."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from hooks.cluster.validation import parse_spec
+from tests.cluster.builders import BASE_SPEC
+
+
+def spec_with(change: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
+    spec = copy.deepcopy(BASE_SPEC)
+    spec.update(top)
+    if change:
+        for index, pool_change in change.items():
+            spec["pools"][index].update(pool_change)
+    return spec
+
+
+CASES = [
+    ("missing image", {k: v for k, v in BASE_SPEC.items() if k != "image"}, "spec.image", "Field required"),
+    (
+        "negative replicas",
+        spec_with({2: {"replicas": -1}}),
+        "spec.pools[2].replicas",
+        "greater than or equal",
+    ),
+    ("unknown role", spec_with({0: {"role": "coordinator"}}), "spec.pools[0].role", "Input should be"),
+    ("unknown field", spec_with(replica=3), "spec.replica", "Extra inputs"),
+    ("duplicate pool", spec_with({3: {"name": "hot"}}), "spec.pools[3].name", "duplicate pool name"),
+    ("bad pool name", spec_with({3: {"name": "Cold_1"}}), "spec.pools[3].name", "DNS label"),
+    (
+        "no broker",
+        {**BASE_SPEC, "pools": [p for p in BASE_SPEC["pools"] if p["role"] != "broker"]},
+        "spec.pools",
+        "at least one broker pool",
+    ),
+    (
+        "order not a permutation",
+        spec_with(deploymentOrder=["controller", "broker", "server"]),
+        "spec.deploymentOrder",
+        "exactly once",
+    ),
+    (
+        "owned property",
+        spec_with({2: {"pinot": {"properties": {"pinot.server.netty.port": "1"}}}}),
+        "spec.pools[2].pinot.properties['pinot.server.netty.port']",
+        "owned by the control plane",
+    ),
+    (
+        "owned property in common defaults",
+        spec_with(
+            defaults={"common": {"pinot": {"properties": {"pinot.set.instance.id.to.hostname": "false"}}}}
+        ),
+        "spec.defaults.common.pinot.properties['pinot.set.instance.id.to.hostname']",
+        "owned by the control plane",
+    ),
+    (
+        "multi-line property",
+        spec_with({2: {"pinot": {"properties": {"a.b": "x\nc=d"}}}}),
+        "spec.pools[2].pinot.properties['a.b']",
+        "single line",
+    ),
+    (
+        "bad storage size",
+        spec_with({2: {"kubernetes": {"storage": {"size": "lots"}}}}),
+        "spec.pools[2].kubernetes.storage.size",
+        "not a Kubernetes quantity",
+    ),
+    (
+        "bad resource quantity",
+        spec_with({2: {"kubernetes": {"resources": {"requests": {"memory": "8 GB"}}}}}),
+        "spec.pools[2].kubernetes.resources.requests.memory",
+        "not a Kubernetes quantity",
+    ),
+    (
+        "JAVA_OPTS in env",
+        spec_with({1: {"kubernetes": {"env": [{"name": "JAVA_OPTS", "value": "-Xmx1G"}]}}}),
+        "spec.pools[1].kubernetes.env[0].name",
+        "set from pinot.jvmOpts",
+    ),
+    (
+        "plugin with a comma",
+        spec_with({1: {"pinot": {"plugins": ["a,b"]}}}),
+        "spec.pools[1].pinot.plugins[0]",
+        "without ','",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "field", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_spec_names_field_and_problem(spec: dict[str, Any], field: str, problem: str) -> None:
+    parsed, errors = parse_spec(spec, "demo")
+    assert parsed is None
+    messages = [str(e) for e in errors]
+    assert any(m.startswith(field + ":") and problem in m for m in messages), messages
+
+
+def test_names_too_long_for_child_names_are_refused() -> None:
+    spec = spec_with({3: {"name": "a-very-long-pool-name-for-cold-storage"}})
+    _, errors = parse_spec(spec, "a-rather-long-cluster-name")
+    assert any(e.field == "spec.pools[3].name" and "at most 50" in e.problem for e in errors)
+
+
+def test_valid_spec_parses_with_defaults() -> None:
+    parsed, errors = parse_spec(copy.deepcopy(BASE_SPEC), "demo")
+    assert errors == []
+    assert parsed is not None
+    assert [r.value for r in parsed.deploymentOrder] == ["controller", "broker", "server", "minion"]
+    assert parsed.paused is False
+    assert parsed.rollout.progressDeadlineSeconds == 900
+
+
+def test_spec_that_is_not_an_object_is_invalid() -> None:
+    parsed, errors = parse_spec(["not", "a", "spec"], "demo")
+    assert parsed is None
+    assert [str(e) for e in errors] == ["spec: must be an object"]

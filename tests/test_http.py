@@ -1,0 +1,117 @@
+"""The HTTP surface through a real uvicorn server on a loopback port, as the README's curl does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import httpx
+import pytest
+import uvicorn
+
+from hooks.app import Route, create_app
+from hooks.contract import HookRequest
+from hooks.decision import Decision
+from tests.cluster.builders import NOW, parent, request_body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    def explode(_: HookRequest, __: datetime) -> Decision:
+        raise RuntimeError("boom")
+
+    routes = [Route("/sync/explode", "explode", HookRequest, explode)]
+    from hooks.app import default_routes
+
+    app = create_app(clock=lambda: NOW, max_body_bytes=64 * 1024, routes=default_routes() + routes)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not instance.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_sync_answers_200_with_children_and_status(server: str) -> None:
+    response = httpx.post(f"{server}/sync/pinotcluster", json=request_body(parent()))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"status", "children", "resyncAfterSeconds", "finalized"}
+    assert any(c["kind"] == "StatefulSet" for c in body["children"])
+
+
+def test_v1_request_is_accepted(server: str) -> None:
+    response = httpx.post(f"{server}/sync/pinotcluster", json=request_body(parent(), version="v1"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"not json", b"[]", b'{"parent": 1}', b'{"parent": {"metadata": {}}}', b'{"children": {}}'],
+    ids=["empty", "not-json", "list", "parent-number", "parent-without-name", "no-parent"],
+)
+def test_not_metacontroller_shaped_gets_422_json(server: str, payload: bytes) -> None:
+    response = httpx.post(
+        f"{server}/sync/pinotcluster", content=payload, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "error" in response.json()
+
+
+def test_oversized_body_gets_413(server: str) -> None:
+    body = request_body(parent())
+    body["parent"]["metadata"]["annotations"] = {"big": "x" * 70_000}
+    response = httpx.post(f"{server}/sync/pinotcluster", json=body)
+    assert response.status_code == 413
+    assert "error" in response.json()
+
+
+def test_internal_error_is_a_500_with_json_never_a_200(server: str) -> None:
+    response = httpx.post(f"{server}/sync/explode", json=request_body(parent()))
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("internal error: RuntimeError")
+
+
+def test_invalid_spec_is_a_200_with_a_condition(server: str) -> None:
+    broken = parent()
+    broken["spec"]["pools"][0]["replicas"] = "three"
+    response = httpx.post(f"{server}/sync/pinotcluster", json=request_body(broken))
+    assert response.status_code == 200
+    ready = next(c for c in response.json()["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["reason"] == "InvalidSpec"
+    assert "spec.pools[0].replicas" in ready["message"]
+
+
+def test_health_readiness_and_metrics(server: str) -> None:
+    assert httpx.get(f"{server}/healthz").text == "ok"
+    assert httpx.get(f"{server}/readyz").status_code == 200
+    httpx.post(f"{server}/sync/pinotcluster", json=request_body(parent()))
+    metrics = httpx.get(f"{server}/metrics").text
+    assert 'pinot_control_plane_hook_duration_seconds_count{hook="sync-pinotcluster",outcome="ok"}' in metrics
+    assert 'outcome="rejected"' in metrics or "outcome" in metrics
+
+
+def test_openapi_documents_the_hook_request(server: str) -> None:
+    spec = httpx.get(f"{server}/openapi.json").json()
+    operation = spec["paths"]["/sync/pinotcluster"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert "parent" in schema["properties"]
+    assert "ParentObject" in spec["components"]["schemas"]
+    assert httpx.get(f"{server}/docs").status_code == 200
