@@ -1,0 +1,302 @@
+"""Every CEL rule in the CRDs, with at least one object it accepts and one it refuses.
+
+Each case is a whole object run through defaulting, the OpenAPI schema and every rule, so a
+passing case proves the object is fully valid and a failing case proves that exactly the named
+rule (and nothing else) refuses it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from .crdcheck import all_rules, check_custom_resource, validate_custom_resource
+
+JsonObject = dict[str, Any]
+
+# Short ids for the rules; test_every_rule_has_an_id keeps this in step with crds/.
+RULES = {
+    "cluster/name-length": "size(self.metadata.name) <= 40",
+    "cluster/name-dns-label": "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+    "cluster/child-name-length": "self.spec.pools.all(p, size(self.metadata.name) + size(p.name) <= 50)",
+    "cluster/cluster-name-immutable": (
+        "(has(self.spec.clusterName) ? self.spec.clusterName : self.metadata.name) == "
+        "(has(oldSelf.spec.clusterName) ? oldSelf.spec.clusterName : oldSelf.metadata.name)"
+    ),
+    "cluster/deployment-order": (
+        "size(self) == 4 && ['controller', 'broker', 'server', 'minion'].all(r, r in self)"
+    ),
+    "cluster/pool-names-unique": "self.all(p, self.exists_one(q, q.name == p.name))",
+    "cluster/has-controller": "self.exists(p, p.role == 'controller')",
+    "cluster/has-broker": "self.exists(p, p.role == 'broker')",
+    "cluster/has-server": "self.exists(p, p.role == 'server')",
+    "schema/schema-name": "has(self.schemaName) && size(self.schemaName) > 0",
+    "table/table-name": "has(self.tableName) && size(self.tableName) > 0",
+    "table/table-type": "has(self.tableType) && self.tableType in ['OFFLINE', 'REALTIME']",
+    "tenant/server-counts": (
+        "self.tenantRole != 'SERVER' || "
+        "((has(self.numberOfInstances) ? self.numberOfInstances : 0) >= "
+        "(has(self.offlineInstances) ? self.offlineInstances : 0) && "
+        "(has(self.numberOfInstances) ? self.numberOfInstances : 0) >= "
+        "(has(self.realtimeInstances) ? self.realtimeInstances : 0))"
+    ),
+}
+
+API = "pinot.controlplane.dev/v1alpha1"
+
+
+def pool(name: str, role: str, **extra: Any) -> JsonObject:
+    return {"name": name, "role": role, **extra}
+
+
+STANDARD_POOLS = [pool("controller", "controller"), pool("broker", "broker"), pool("server", "server")]
+
+
+def cluster(name: str = "pinot", pools: list[JsonObject] | None = None, **spec: Any) -> JsonObject:
+    return {
+        "apiVersion": API,
+        "kind": "PinotCluster",
+        "metadata": {"name": name, "namespace": "data"},
+        "spec": {
+            "image": "apachepinot/pinot:1.3.0",
+            "zookeeper": {"address": "zookeeper.zookeeper.svc.cluster.local:2181/pinot"},
+            "pools": copy.deepcopy(STANDARD_POOLS if pools is None else pools),
+            **spec,
+        },
+    }
+
+
+SHORT_POOLS = [pool("c", "controller"), pool("b", "broker"), pool("s", "server")]
+
+
+def schema(**body: Any) -> JsonObject:
+    return {
+        "apiVersion": API,
+        "kind": "PinotSchema",
+        "metadata": {"name": "events"},
+        "spec": {"clusterRef": {"name": "pinot"}, "schema": {"dimensionFieldSpecs": [], **body}},
+    }
+
+
+def table(**body: Any) -> JsonObject:
+    return {
+        "apiVersion": API,
+        "kind": "PinotTable",
+        "metadata": {"name": "events-offline"},
+        "spec": {
+            "clusterRef": {"name": "pinot"},
+            "schemaRef": {"name": "events"},
+            "table": {"segmentsConfig": {"replication": "1"}, "tenants": {}, "tableIndexConfig": {}, **body},
+        },
+    }
+
+
+def tenant(role: str = "SERVER", **counts: int) -> JsonObject:
+    return {
+        "apiVersion": API,
+        "kind": "PinotTenant",
+        "metadata": {"name": "analytics"},
+        "spec": {
+            "clusterRef": {"name": "pinot"},
+            "tenant": {"tenantRole": role, "tenantName": "t1", **counts},
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    rule: str  # a key of RULES
+    obj: JsonObject
+    passes: bool
+    old: JsonObject | None = None
+    # Schema errors that the same mistake also causes (e.g. list-type map duplicates).
+    also: tuple[str, ...] = field(default=())
+
+
+def accepts(id: str, rule: str, obj: JsonObject, old: JsonObject | None = None) -> Case:
+    return Case(f"{rule}: accepts {id}", rule, obj, True, old)
+
+
+def refuses(
+    id: str, rule: str, obj: JsonObject, old: JsonObject | None = None, also: tuple[str, ...] = ()
+) -> Case:
+    return Case(f"{rule}: refuses {id}", rule, obj, False, old, also)
+
+
+IMMUTABLE = "cluster/cluster-name-immutable"
+
+CASES = [
+    # -- PinotCluster: names of the children must fit a DNS label.
+    accepts("a 40-character name", "cluster/name-length", cluster("p" * 40, SHORT_POOLS)),
+    refuses("a 41-character name", "cluster/name-length", cluster("p" * 41, SHORT_POOLS)),
+    accepts("a DNS label", "cluster/name-dns-label", cluster("pinot-2")),
+    refuses("a name starting with a digit", "cluster/name-dns-label", cluster("2pinot")),
+    refuses("a name with a dot", "cluster/name-dns-label", cluster("pinot.prod")),
+    accepts(
+        "name + pool = 50",
+        "cluster/child-name-length",
+        cluster("c" * 30, [*SHORT_POOLS, pool("s" * 20, "server")]),
+    ),
+    refuses(
+        "name + pool = 51",
+        "cluster/child-name-length",
+        cluster("c" * 30, [*SHORT_POOLS, pool("s" * 21, "server")]),
+    ),
+    # -- PinotCluster: pools.
+    accepts("distinct pool names", "cluster/pool-names-unique", cluster()),
+    refuses(
+        "two pools named server",
+        "cluster/pool-names-unique",
+        cluster(pools=[*STANDARD_POOLS, pool("server", "server")]),
+        also=("Duplicate value",),
+    ),
+    accepts("a controller pool", "cluster/has-controller", cluster()),
+    refuses("no controller pool", "cluster/has-controller", cluster(pools=STANDARD_POOLS[1:])),
+    accepts("a broker pool", "cluster/has-broker", cluster()),
+    refuses(
+        "no broker pool",
+        "cluster/has-broker",
+        cluster(pools=[STANDARD_POOLS[0], STANDARD_POOLS[2], pool("minion", "minion")]),
+    ),
+    accepts(
+        "two server pools", "cluster/has-server", cluster(pools=[*STANDARD_POOLS, pool("cold", "server")])
+    ),
+    refuses("no server pool", "cluster/has-server", cluster(pools=STANDARD_POOLS[:2])),
+    # -- PinotCluster: deploymentOrder is a permutation of the four roles.
+    accepts("the default order", "cluster/deployment-order", cluster()),
+    accepts(
+        "another permutation",
+        "cluster/deployment-order",
+        cluster(deploymentOrder=["server", "broker", "controller", "minion"]),
+    ),
+    refuses(
+        "a missing role",
+        "cluster/deployment-order",
+        cluster(deploymentOrder=["controller", "broker", "server"]),
+    ),
+    refuses(
+        "a repeated role",
+        "cluster/deployment-order",
+        cluster(deploymentOrder=["controller", "broker", "server", "server"]),
+    ),
+    refuses("an empty order", "cluster/deployment-order", cluster(deploymentOrder=[])),
+    # -- PinotCluster: clusterName is immutable, its metadata.name default included.
+    accepts("a create with clusterName", IMMUTABLE, cluster(clusterName="helix")),
+    accepts("unset before and after", IMMUTABLE, cluster(), old=cluster()),
+    accepts(
+        "an unchanged explicit name",
+        IMMUTABLE,
+        cluster(clusterName="helix"),
+        old=cluster(clusterName="helix"),
+    ),
+    accepts(
+        "setting it explicitly to the default",
+        IMMUTABLE,
+        cluster(clusterName="pinot"),
+        old=cluster(),
+    ),
+    accepts("unsetting a name equal to the default", IMMUTABLE, cluster(), old=cluster(clusterName="pinot")),
+    accepts(
+        "other changes (replicas, image) with the name kept",
+        IMMUTABLE,
+        cluster(image="apachepinot/pinot:1.4.0", pools=[*STANDARD_POOLS, pool("more", "server", replicas=3)]),
+        old=cluster(),
+    ),
+    refuses(
+        "a changed explicit name",
+        IMMUTABLE,
+        cluster(clusterName="helix-2"),
+        old=cluster(clusterName="helix"),
+    ),
+    refuses("setting a name other than the default", IMMUTABLE, cluster(clusterName="helix"), old=cluster()),
+    refuses(
+        "unsetting a name other than the default",
+        IMMUTABLE,
+        cluster(),
+        old=cluster(clusterName="helix"),
+    ),
+    # -- PinotSchema.
+    accepts("a schemaName", "schema/schema-name", schema(schemaName="events")),
+    refuses("no schemaName", "schema/schema-name", schema()),
+    refuses("an empty schemaName", "schema/schema-name", schema(schemaName="")),
+    # -- PinotTable.
+    accepts("a tableName", "table/table-name", table(tableName="events", tableType="OFFLINE")),
+    refuses("no tableName", "table/table-name", table(tableType="OFFLINE")),
+    refuses("an empty tableName", "table/table-name", table(tableName="", tableType="OFFLINE")),
+    accepts("OFFLINE", "table/table-type", table(tableName="events", tableType="OFFLINE")),
+    accepts("REALTIME", "table/table-type", table(tableName="events", tableType="REALTIME")),
+    refuses("no tableType", "table/table-type", table(tableName="events")),
+    refuses("a lower-case tableType", "table/table-type", table(tableName="events", tableType="offline")),
+    refuses("HYBRID", "table/table-type", table(tableName="events", tableType="HYBRID")),
+    # -- PinotTenant.
+    accepts(
+        "separate offline and realtime instances",
+        "tenant/server-counts",
+        tenant(numberOfInstances=2, offlineInstances=1, realtimeInstances=1),
+    ),
+    accepts(
+        "co-located instances (O + R > N)",
+        "tenant/server-counts",
+        tenant(numberOfInstances=2, offlineInstances=2, realtimeInstances=2),
+    ),
+    accepts("no counts at all", "tenant/server-counts", tenant()),
+    accepts(
+        "a broker tenant (counts not compared)", "tenant/server-counts", tenant("BROKER", offlineInstances=3)
+    ),
+    refuses(
+        "more offline than total",
+        "tenant/server-counts",
+        tenant(numberOfInstances=1, offlineInstances=2, realtimeInstances=1),
+    ),
+    refuses(
+        "more realtime than total",
+        "tenant/server-counts",
+        tenant(numberOfInstances=1, offlineInstances=1, realtimeInstances=2),
+    ),
+    refuses("counts without numberOfInstances", "tenant/server-counts", tenant(offlineInstances=1)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_rule(case: Case) -> None:
+    report = check_custom_resource(case.obj, case.old)
+    if case.passes:
+        assert report.errors == []
+        return
+    assert {failure.rule.rule for failure in report.rules} == {RULES[case.rule]}, report.errors
+    unexpected = [e for e in report.schema if not any(text in e for text in case.also)]
+    assert unexpected == []
+    assert all(any(text in e for e in report.schema) for text in case.also)
+    [failure] = report.rules
+    assert str(failure) in validate_custom_resource(case.obj, case.old)
+    assert failure.rule.message in str(failure)
+
+
+def test_every_rule_has_an_id() -> None:
+    assert sorted(RULES.values()) == sorted(rule.rule for rule in all_rules())
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_every_rule_has_a_passing_and_a_failing_case(rule_id: str) -> None:
+    outcomes = {case.passes for case in CASES if case.rule == rule_id}
+    assert outcomes == {True, False}
+
+
+def test_transition_rule_is_skipped_on_create() -> None:
+    """Without an old object the immutability rule cannot fire, whatever clusterName says."""
+    assert validate_custom_resource(cluster(clusterName="anything")) == []
+
+
+def test_immutability_error_points_at_cluster_name() -> None:
+    errors = validate_custom_resource(cluster(clusterName="b"), old=cluster(clusterName="a"))
+    assert len(errors) == 1
+    assert errors[0].startswith("spec.clusterName: spec.clusterName is immutable")
+
+
+def test_child_name_error_points_at_pools() -> None:
+    errors = validate_custom_resource(cluster("c" * 40, [*SHORT_POOLS, pool("s" * 11, "server")]))
+    assert [e.split(":")[0] for e in errors] == ["spec.pools"]

@@ -1,0 +1,120 @@
+"""The manifests in examples/ are valid, consistent with each other and show what they claim to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, validate_custom_resource
+
+EXAMPLES = REPO_ROOT / "examples"
+IMAGE = "apachepinot/pinot:1.3.0"
+ZOOKEEPER = "zookeeper.zookeeper.svc.cluster.local:2181/pinot"
+KUBERNETES_VERSIONS = ["1.30", kubernetes_validate.latest_version()]
+
+EXPECTED = {
+    "auth-secret.yaml": "Secret",
+    "cluster-heterogeneous.yaml": "PinotCluster",
+    "cluster-minimal.yaml": "PinotCluster",
+    "schema.yaml": "PinotSchema",
+    "table-offline.yaml": "PinotTable",
+    "table-realtime.yaml": "PinotTable",
+    "tenant.yaml": "PinotTenant",
+}
+
+
+def load(name: str) -> dict[str, Any]:
+    documents = [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d is not None]
+    assert len(documents) == 1, f"{name} must hold exactly one object"
+    document: dict[str, Any] = documents[0]
+    return document
+
+
+def example_files() -> list[str]:
+    return sorted(path.name for path in EXAMPLES.glob("*.yaml"))
+
+
+def test_the_expected_examples_exist() -> None:
+    assert {name: load(name)["kind"] for name in EXPECTED} == EXPECTED
+
+
+def _is_custom(name: str) -> bool:
+    return load(name)["kind"] in load_crds()
+
+
+@pytest.mark.parametrize("name", [n for n in example_files() if _is_custom(n)])
+def test_custom_resource_example_is_valid(name: str) -> None:
+    assert validate_custom_resource(load(name)) == []
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("name", [n for n in example_files() if not _is_custom(n)])
+def test_builtin_example_is_valid(name: str, version: str) -> None:
+    kubernetes_validate.validate(load(name), version, strict=True)
+
+
+@pytest.mark.parametrize("name", ["cluster-minimal.yaml", "cluster-heterogeneous.yaml"])
+def test_cluster_examples_use_the_documented_image_and_zookeeper(name: str) -> None:
+    spec = load(name)["spec"]
+    assert spec["image"] == IMAGE
+    assert spec["zookeeper"]["address"] == ZOOKEEPER
+
+
+def test_minimal_cluster_has_one_small_pool_per_role() -> None:
+    pools = default_custom_resource(load("cluster-minimal.yaml"))["spec"]["pools"]
+    assert sorted(p["role"] for p in pools) == ["broker", "controller", "minion", "server"]
+    assert all(p["replicas"] == 1 for p in pools)
+
+
+def test_heterogeneous_cluster_shows_layering_and_two_kinds_of_servers() -> None:
+    spec = load("cluster-heterogeneous.yaml")["spec"]
+    pools = {p["name"]: p for p in spec["pools"]}
+    assert {p["role"] for p in pools.values()} == {"controller", "broker", "server", "minion"}
+    hot, cold = pools["servers-hot"], pools["servers-cold"]
+    assert hot["role"] == cold["role"] == "server"
+    hot_k8s, cold_k8s = hot["kubernetes"], cold["kubernetes"]
+    assert (hot_k8s["storage"]["storageClassName"], cold_k8s["storage"]["storageClassName"]) == ("ssd", "hdd")
+    assert hot_k8s["storage"]["size"] != cold_k8s["storage"]["size"]
+    assert hot_k8s["nodeSelector"] != cold_k8s["nodeSelector"]
+    assert hot["pinot"]["properties"] != cold["pinot"]["properties"]
+    assert set(spec["defaults"]) >= {"common", "controller", "broker", "server", "minion"}
+    assert spec["auth"]["secretRef"]["name"] == load("auth-secret.yaml")["metadata"]["name"]
+
+
+def test_auth_secret_has_username_and_password() -> None:
+    secret = load("auth-secret.yaml")
+    data = secret.get("stringData") or secret.get("data") or {}
+    assert set(data) >= {"username", "password"}
+
+
+def test_pinot_objects_reference_the_example_cluster_and_schema() -> None:
+    cluster = load("cluster-heterogeneous.yaml")["metadata"]["name"]
+    schema = load("schema.yaml")
+    for name in ("schema.yaml", "table-offline.yaml", "table-realtime.yaml", "tenant.yaml"):
+        assert load(name)["spec"]["clusterRef"]["name"] == cluster, name
+    for name in ("table-offline.yaml", "table-realtime.yaml"):
+        assert load(name)["spec"]["schemaRef"]["name"] == schema["metadata"]["name"], name
+
+
+def test_offline_and_realtime_tables_form_a_hybrid_table() -> None:
+    offline = load("table-offline.yaml")["spec"]["table"]
+    realtime = load("table-realtime.yaml")["spec"]["table"]
+    schema_name = load("schema.yaml")["spec"]["schema"]["schemaName"]
+    assert offline["tableName"] == realtime["tableName"] == schema_name
+    assert (offline["tableType"], realtime["tableType"]) == ("OFFLINE", "REALTIME")
+    for config in (offline, realtime):
+        assert {"segmentsConfig", "tenants", "tableIndexConfig"} <= set(config)
+        assert isinstance(config["segmentsConfig"]["replication"], str)
+    [stream] = realtime["ingestionConfig"]["streamIngestionConfig"]["streamConfigMaps"]
+    assert stream["streamType"] == "kafka"
+    # Pinot 1.3 ships kafka20 and kafka30; only kafka30 survives the upgrade to 1.5.
+    assert ".kafka30." in stream["stream.kafka.consumer.factory.class.name"]
+
+
+def test_examples_are_namespace_agnostic() -> None:
+    """Applied with `kubectl -n <ns> apply -f examples/`; references only work within one namespace."""
+    for name in example_files():
+        assert "namespace" not in load(name)["metadata"], name

@@ -1,0 +1,200 @@
+"""The PinotCluster CRD and the hook's spec model (hooks/cluster/spec.py) describe the same API.
+
+Same field names, types, enums and defaults; every bound of the model is in the CRD, which may
+add its own (so that the API server, not the hook, refuses a bad object). Most important:
+whatever the API server would store, the model accepts. A hypothesis test generates objects
+from the CRD's OpenAPI schema and feeds the defaulted spec to the model.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hooks.cluster.spec import PinotClusterSpec
+
+from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, schema_errors
+
+Json = Any
+SPEC_SCHEMA: Mapping[str, Any] = load_crds()["PinotCluster"].schema["properties"]["spec"]
+MODEL_SCHEMA: Mapping[str, Any] = PinotClusterSpec.model_json_schema()
+
+
+def _resolve(node: Mapping[str, Any]) -> dict[str, Any]:
+    """Inline $ref and drop the `| None` branch pydantic emits for optional fields."""
+    resolved = dict(node)
+    if "$ref" in resolved:
+        target = MODEL_SCHEMA["$defs"][resolved.pop("$ref").split("/")[-1]]
+        resolved = {**_resolve(target), **resolved}
+    if "anyOf" in resolved:
+        branches = [b for b in resolved.pop("anyOf") if b.get("type") != "null"]
+        assert len(branches) == 1, f"unexpected union {branches}"
+        resolved = {**_resolve(branches[0]), **resolved}
+    return resolved
+
+
+def _model_type(node: Mapping[str, Any]) -> str | None:
+    if "type" in node:
+        return str(node["type"])
+    if "enum" in node:
+        return "string"
+    return None
+
+
+def differences(model: Mapping[str, Any], crd: Mapping[str, Any], path: str = "spec") -> list[str]:
+    """How the CRD node differs from the model node (CRD-only bounds are allowed)."""
+    m = _resolve(model)
+    found: list[str] = []
+    if _model_type(m) != crd.get("type"):
+        return [f"{path}: model type {_model_type(m)}, CRD type {crd.get('type')}"]
+    if "enum" in m and sorted(m["enum"]) != sorted(crd.get("enum", [])):
+        found.append(f"{path}: model enum {m['enum']}, CRD enum {crd.get('enum')}")
+    for key in ("minimum", "minLength", "minItems"):
+        if key in m and crd.get(key, float("-inf")) < m[key]:
+            found.append(f"{path}: model {key} {m[key]}, CRD {crd.get(key)}")
+    for key in ("maximum", "maxLength", "maxItems"):
+        if key in m and crd.get(key, float("inf")) > m[key]:
+            found.append(f"{path}: model {key} {m[key]}, CRD {crd.get(key)}")
+    default = m.get("default")
+    if default is not None and not isinstance(default, dict) and crd.get("default") != default:
+        found.append(f"{path}: model default {default!r}, CRD default {crd.get('default')!r}")
+    if m.get("type") == "array":
+        found += differences(m["items"], crd["items"], f"{path}[]")
+    if m.get("type") == "object":
+        found += _object_differences(m, crd, path)
+    return found
+
+
+def _object_differences(m: Mapping[str, Any], crd: Mapping[str, Any], path: str) -> list[str]:
+    if "properties" in m:
+        found = []
+        model_fields, crd_fields = set(m["properties"]), set(crd.get("properties", {}))
+        if model_fields != crd_fields:
+            found.append(
+                f"{path}: only in model {model_fields - crd_fields}, only in CRD {crd_fields - model_fields}"
+            )
+        if set(m.get("required", [])) != set(crd.get("required", [])):
+            found.append(f"{path}: model requires {m.get('required')}, CRD requires {crd.get('required')}")
+        for name in sorted(model_fields & crd_fields):
+            found += differences(m["properties"][name], crd["properties"][name], f"{path}.{name}")
+        return found
+    additional = m.get("additionalProperties")
+    if isinstance(additional, Mapping):
+        if not isinstance(crd.get("additionalProperties"), Mapping):
+            return [f"{path}: a map in the model, not in the CRD"]
+        return differences(additional, crd["additionalProperties"], f"{path}{{}}")
+    if not crd.get("x-kubernetes-preserve-unknown-fields"):
+        return [f"{path}: free-form in the model, pruned by the CRD"]
+    return []
+
+
+def test_crd_spec_matches_the_model_field_by_field() -> None:
+    assert differences(MODEL_SCHEMA, SPEC_SCHEMA) == []
+
+
+def _without_empty(value: Json) -> Json:
+    if isinstance(value, dict):
+        kept = {k: _without_empty(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in kept.items() if v != {}}
+    if isinstance(value, list):
+        return [_without_empty(v) for v in value]
+    return value
+
+
+def _cluster(spec: Json) -> dict[str, Any]:
+    return {
+        "apiVersion": "pinot.controlplane.dev/v1alpha1",
+        "kind": "PinotCluster",
+        "metadata": {"name": "pinot"},
+        "spec": spec,
+    }
+
+
+_MINIMAL_SPEC = {
+    "image": "apachepinot/pinot:1.3.0",
+    "zookeeper": {"address": "zk:2181"},
+    "pools": [
+        {"name": "c", "role": "controller"},
+        {"name": "b", "role": "broker"},
+        {"name": "s", "role": "server"},
+    ],
+}
+SPECS = {
+    "minimal": _MINIMAL_SPEC,
+    "empty rollout": {**_MINIMAL_SPEC, "rollout": {}},
+    "explicit nulls": {**_MINIMAL_SPEC, "paused": None, "rollout": None},
+    "example minimal": yaml.safe_load((REPO_ROOT / "examples/cluster-minimal.yaml").read_text())["spec"],
+    "example heterogeneous": yaml.safe_load((REPO_ROOT / "examples/cluster-heterogeneous.yaml").read_text())[
+        "spec"
+    ],
+}
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
+def test_crd_defaults_equal_model_defaults(spec: Json) -> None:
+    """The API server's defaulting and the model's defaults produce the same spec."""
+    stored = default_custom_resource(_cluster(spec))["spec"]
+    model = PinotClusterSpec.model_validate(stored).model_dump(mode="json", exclude_none=True)
+    assert _without_empty(model) == _without_empty(stored)
+
+
+# ---------------------------------------------------------------- CRD-valid => model-valid
+
+_KEYS = st.text(alphabet=string.ascii_letters + "._-/", min_size=1, max_size=12)
+_FREE = st.dictionaries(_KEYS, st.integers() | st.text(max_size=5) | st.booleans(), max_size=2)
+
+
+def strategy(node: Mapping[str, Any]) -> st.SearchStrategy[Json]:
+    """Values the OpenAPI node accepts (small ones), ignoring CEL rules: those only narrow it."""
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    kind = node.get("type")
+    if kind == "string":
+        low, high = node.get("minLength", 0), min(node.get("maxLength", 40), 40)
+        if "pattern" in node:
+            return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: low <= len(s) <= high)
+        return st.text(min_size=low, max_size=high)
+    if kind == "integer":
+        return st.integers(min_value=node.get("minimum", -(2**31)), max_value=node.get("maximum", 2**31 - 1))
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "array":
+        high = min(node.get("maxItems", 3), 3)
+        items = strategy(node["items"])
+        if node.get("x-kubernetes-list-type") == "map":
+            keys = node["x-kubernetes-list-map-keys"]
+            return st.lists(
+                items,
+                min_size=node.get("minItems", 0),
+                max_size=high,
+                unique_by=lambda i: tuple(i[k] for k in keys),
+            )
+        return st.lists(items, min_size=node.get("minItems", 0), max_size=high)
+    if kind == "object":
+        if isinstance(node.get("additionalProperties"), Mapping):
+            return st.dictionaries(_KEYS, strategy(node["additionalProperties"]), max_size=2)
+        if "properties" not in node:
+            return _FREE
+        required = set(node.get("required", []))
+        props = node["properties"]
+        return st.fixed_dictionaries(
+            {k: strategy(v) for k, v in props.items() if k in required},
+            optional={k: strategy(v) for k, v in props.items() if k not in required},
+        )
+    raise AssertionError(f"no strategy for {node}")
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(spec=strategy(SPEC_SCHEMA))
+def test_model_accepts_whatever_the_crd_schema_accepts(spec: Json) -> None:
+    stored = default_custom_resource(_cluster(spec))
+    assert schema_errors(stored) == []  # the generator only makes schema-valid objects
+    PinotClusterSpec.model_validate(stored["spec"])
