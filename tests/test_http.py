@@ -2,50 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from datetime import datetime
-
 import httpx
 import pytest
-import uvicorn
 
-from hooks.app import Route, create_app
-from hooks.contract import HookRequest
-from hooks.decision import Decision
-from tests.cluster.builders import NOW, parent, request_body
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    def explode(_: HookRequest, __: datetime) -> Decision:
-        raise RuntimeError("boom")
-
-    routes = [Route("/sync/explode", "explode", HookRequest, explode)]
-    from hooks.app import default_routes
-
-    app = create_app(clock=lambda: NOW, max_body_bytes=64 * 1024, routes=default_routes() + routes)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+from tests.cluster.builders import parent, request_body
 
 
 def test_sync_answers_200_with_children_and_status(server: str) -> None:
