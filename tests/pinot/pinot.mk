@@ -1,0 +1,26 @@
+# Real Apache Pinot cluster tests (included by the top-level Makefile).
+#
+#   make pinot-deps   resolve the Pinot jars from Maven Central into tests/pinot/.cache (once; the
+#                     classpath file is the stamp, rebuilt only when tests/pinot/pom.xml changes)
+#   make test-pinot   start ZooKeeper, controller, broker, server and minion on 127.0.0.1 and run
+#                     the tests in tests/pinot against them
+
+PINOT_DIR := tests/pinot
+PINOT_CACHE := $(PINOT_DIR)/.cache
+PINOT_CLASSPATH := $(PINOT_CACHE)/classpath.txt
+PINOT_MVN ?= mvn
+PINOT_VENV_BIN := $(if $(BIN),$(BIN),$(VENV)/bin)
+PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
+
+.PHONY: pinot-deps test-pinot
+
+pinot-deps: $(PINOT_CLASSPATH)
+
+$(PINOT_CLASSPATH): $(PINOT_DIR)/pom.xml
+	@mkdir -p $(PINOT_CACHE)
+	$(PINOT_MVN) -B -q -Dstyle.color=never -f $(PINOT_DIR)/pom.xml -Dmaven.repo.local=$(abspath $(PINOT_CACHE))/m2 \
+		dependency:build-classpath
+	@test -s $@ && touch $@
+
+test-pinot: pinot-deps $(PINOT_VENV_BIN)/.installed
+	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR) $(PINOT_PYTEST_ARGS)
