@@ -49,7 +49,7 @@ def cluster_examples() -> list[str]:
     return sorted(
         p.name
         for p in (ROOT / "examples").glob("*.yaml")
-        if (yaml.safe_load(p.read_text()) or {}).get("kind") == "PinotCluster"
+        if any((doc or {}).get("kind") == "PinotCluster" for doc in yaml.safe_load_all(p.read_text()))
     )
 
 

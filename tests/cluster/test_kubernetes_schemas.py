@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from hooks.render import render_children
-from tests.cluster.builders import cluster_examples, example, parent
+from tests.cluster.builders import ROOT, cluster_examples, example, parent
 from tests.support.kube_schemas import NEWEST, strict_errors
 
 
@@ -59,3 +60,8 @@ def test_pass_through_fragments_are_validated_too() -> None:
     server = next(c for c in children if c["metadata"]["name"] == "demo-hot")
     env = server["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "EMPTY"} in env  # the API server drops value: ""; so do we
+
+
+def test_the_dev_zookeeper_example_is_valid() -> None:
+    documents = [d for d in yaml.safe_load_all((ROOT / "examples" / "zookeeper-dev.yaml").read_text()) if d]
+    assert [p for d in documents for p in strict_errors(d)] == []
