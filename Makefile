@@ -12,6 +12,7 @@ PORT ?= 8080
 help:
 	@echo "make run     serve the hooks on $(HOST):$(PORT) (no cluster needed)"
 	@echo "make test    lint, type-check and run the whole test suite (includes test-pinot)"
+	@echo "make bench   measure the hooks against an echo floor (QUICK=1 for a short run)"
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +45,4 @@ clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 -include tests/pinot/pinot.mk
+-include bench.mk
