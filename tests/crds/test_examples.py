@@ -26,34 +26,41 @@ EXPECTED = {
 }
 
 
+def load_all(name: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d is not None]
+
+
 def load(name: str) -> dict[str, Any]:
-    documents = [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d is not None]
+    """The single object of one of the EXPECTED examples."""
+    documents = load_all(name)
     assert len(documents) == 1, f"{name} must hold exactly one object"
-    document: dict[str, Any] = documents[0]
-    return document
+    return documents[0]
 
 
-def example_files() -> list[str]:
-    return sorted(path.name for path in EXAMPLES.glob("*.yaml"))
+# Every object of every example, including ones other parts of the project add (e.g. helpers
+# like a development ZooKeeper), must be valid.
+OBJECTS = [
+    (f"{path.name}#{index}", document)
+    for path in sorted(EXAMPLES.glob("*.yaml"))
+    for index, document in enumerate(load_all(path.name))
+]
+CUSTOM = [(label, doc) for label, doc in OBJECTS if doc.get("kind") in load_crds()]
+BUILTIN = [(label, doc) for label, doc in OBJECTS if doc.get("kind") not in load_crds()]
 
 
 def test_the_expected_examples_exist() -> None:
     assert {name: load(name)["kind"] for name in EXPECTED} == EXPECTED
 
 
-def _is_custom(name: str) -> bool:
-    return load(name)["kind"] in load_crds()
-
-
-@pytest.mark.parametrize("name", [n for n in example_files() if _is_custom(n)])
-def test_custom_resource_example_is_valid(name: str) -> None:
-    assert validate_custom_resource(load(name)) == []
+@pytest.mark.parametrize("obj", [doc for _, doc in CUSTOM], ids=[label for label, _ in CUSTOM])
+def test_custom_resource_example_is_valid(obj: dict[str, Any]) -> None:
+    assert validate_custom_resource(obj) == []
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-@pytest.mark.parametrize("name", [n for n in example_files() if not _is_custom(n)])
-def test_builtin_example_is_valid(name: str, version: str) -> None:
-    kubernetes_validate.validate(load(name), version, strict=True)
+@pytest.mark.parametrize("obj", [doc for _, doc in BUILTIN], ids=[label for label, _ in BUILTIN])
+def test_builtin_example_is_valid(obj: dict[str, Any], version: str) -> None:
+    kubernetes_validate.validate(obj, version, strict=True)
 
 
 @pytest.mark.parametrize("name", ["cluster-minimal.yaml", "cluster-heterogeneous.yaml"])
@@ -116,5 +123,5 @@ def test_offline_and_realtime_tables_form_a_hybrid_table() -> None:
 
 def test_examples_are_namespace_agnostic() -> None:
     """Applied with `kubectl -n <ns> apply -f examples/`; references only work within one namespace."""
-    for name in example_files():
+    for name in EXPECTED:
         assert "namespace" not in load(name)["metadata"], name
