@@ -45,7 +45,7 @@ MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `apply` and `delete` to the product's console script; each sets `func=run` as its handler."""
+    """Add `apply` and `delete` to the product's console script; both set `run` (this module's) as handler."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--controller-url", required=True, type=_url, help="e.g. http://pinot-controller:9000"
@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     apply.add_argument("--file", required=True, type=Path, help="the Pinot JSON document")
     apply.add_argument("--reload", action="store_true", help="reload segments after a change")
     apply.add_argument("--force", action="store_true", help="let Pinot accept a backward-incompatible change")
-    apply.set_defaults(func=run, pinot_action="apply")
+    apply.set_defaults(run=run, pinot_action="apply")
 
     delete = subparsers.add_parser("delete", help="delete a Pinot schema, table half or tenant")
     kinds = delete.add_subparsers(dest="kind", required=True, metavar="{schema,table,tenant}")
@@ -81,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     tenant = kinds.add_parser("tenant", parents=[common], help="DELETE /tenants/{name}?type=")
     tenant.add_argument("--name", required=True)
     tenant.add_argument("--role", required=True, type=str.upper, choices=ROLES)
-    delete.set_defaults(func=run, pinot_action="delete")
+    delete.set_defaults(run=run, pinot_action="delete")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -247,3 +247,15 @@ def test_apply_reload_and_force_reach_pinot(job: Job) -> None:
     put = job.pinot.calls("PUT", "/schemas/events")[0]
     assert (put.url.params["reload"], put.url.params["force"]) == ("true", "true")
     assert job.pinot.reloads == ["events_OFFLINE"]
+
+
+def test_the_console_script_dispatches_to_these_commands() -> None:
+    from hooks import cli
+    from hooks.pinotapi import command
+
+    args = cli.build_parser().parse_args(
+        ["delete", "table", "--name", "events", "--type", "offline", "--controller-url", URL]
+    )
+
+    assert args.run is command.run
+    assert (args.kind, args.name, args.table_type) == ("table", "events", "OFFLINE")
