@@ -1,0 +1,12 @@
+"""PinotSchema, PinotTable and PinotTenant: Pinot objects kept in line by Jobs the hooks return.
+
+The hooks never talk to Pinot. Sync answers a ConfigMap holding the desired JSON and a Job that runs
+`pinot-control-plane apply`; the Job's name carries a hash of everything the run depends on, so an
+unchanged spec never runs twice and every change runs exactly once. The Job's outcome line (read
+back from its Pod's termination message) becomes the resource's conditions, with Pinot's own words.
+
+Layering, left to right, each module pure:
+
+    fields -> schema/table/tenant -> kinds -> naming -> runs -> jobs
+    observation, retry, gates -> status -> sync, finalize, customize -> routes
+"""
