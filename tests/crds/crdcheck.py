@@ -41,6 +41,7 @@ import celpy
 import jsonschema
 import yaml
 from celpy.adapter import json_to_cel
+from celpy.evaluation import CELEvalError
 
 JsonObject = dict[str, Any]
 Schema = Mapping[str, Any]
@@ -472,19 +473,21 @@ def to_json_schema(schema: Schema, *, root: bool = True) -> JsonObject:
 _FORMATS: Final = jsonschema.FormatChecker(formats=())
 
 
-@_FORMATS.checks("date-time")
 def _is_date_time(value: object) -> bool:
     return not isinstance(value, str) or _RFC3339.fullmatch(value) is not None
 
 
-@_FORMATS.checks("int32")
 def _is_int32(value: object) -> bool:
     return not isinstance(value, int) or -(2**31) <= value < 2**31
 
 
-@_FORMATS.checks("int64")
 def _is_int64(value: object) -> bool:
     return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+_FORMATS.checks("date-time")(_is_date_time)
+_FORMATS.checks("int32")(_is_int32)
+_FORMATS.checks("int64")(_is_int64)
 
 
 def _render_error_path(parts: Sequence[str | int]) -> str:
@@ -594,9 +597,9 @@ def evaluate_rule(rule: str, self_value: Any, old_value: Any = MISSING) -> tuple
         activation["oldSelf"] = json_to_cel(old_value)
     try:
         result = _program(rule).evaluate(activation)
-    except celpy.CELEvalError as error:
+    except CELEvalError as error:
         return False, f"evaluation error: {error}"
-    if isinstance(result, celpy.CELEvalError):
+    if isinstance(result, CELEvalError):
         return False, f"evaluation error: {result}"
     if isinstance(result, celpy.celtypes.BoolType):
         return bool(result), ""

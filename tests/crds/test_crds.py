@@ -55,10 +55,8 @@ def crd(kind: str) -> Crd:
     return load_crds()[kind]
 
 
-def node(kind: str, *location: str) -> dict[str, Any]:
-    nodes = dict(iter_schema(crd(kind).schema))
-    found: dict[str, Any] = nodes[tuple(location)]
-    return found
+def node(kind: str, *location: str) -> Any:
+    return dict(iter_schema(crd(kind).schema))[tuple(location)]
 
 
 kinds = pytest.mark.parametrize("kind", sorted(KINDS))
