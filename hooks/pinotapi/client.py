@@ -103,9 +103,10 @@ class Reply:
 
 
 class ControllerUnreachable(Exception):
-    """No HTTP answer: the controller could not be reached, or did not answer in time, on every attempt."""
+    """No usable HTTP answer: the controller could not be reached, did not answer in time, or sent an
+    answer that could not be decoded, on every attempt."""
 
-    def __init__(self, method: str, url: str, attempts: int, cause: httpx.TransportError) -> None:
+    def __init__(self, method: str, url: str, attempts: int, cause: httpx.RequestError) -> None:
         kind = type(cause).__name__
         detail = str(cause) or kind
         super().__init__(
@@ -114,6 +115,13 @@ class ControllerUnreachable(Exception):
         )
         self.attempts = attempts
         self.cause = cause
+
+
+def _repeatable(error: httpx.RequestError, idempotent: bool) -> bool:
+    """Transport failures may heal; an undecodable answer or a redirect loop will not."""
+    if not isinstance(error, httpx.TransportError):
+        return False
+    return idempotent or isinstance(error, _NOT_SENT)
 
 
 def verbatim(text: str) -> str:
@@ -189,8 +197,8 @@ class PinotController:
                     auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
                     timeout=self._timeout,
                 )
-            except httpx.TransportError as error:
-                if last or not (idempotent or isinstance(error, _NOT_SENT)):
+            except httpx.RequestError as error:
+                if last or not _repeatable(error, idempotent):
                     raise ControllerUnreachable(method, url, attempt + 1, error) from error
                 self._sleep(self._retry.delay(attempt))
                 continue

@@ -203,3 +203,13 @@ def test_unrecognized_properties_are_read_from_config_answers() -> None:
     )
 
     assert reply.unrecognized == {"/foo": 1}
+
+
+def test_an_undecodable_answer_is_reported_once_not_retried(sleeps: list[float]) -> None:
+    transport, seen = scripted(
+        httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip"))
+    )
+
+    with pytest.raises(ControllerUnreachable, match="DecodingError"):
+        controller_over(transport, sleeps).get("/schemas/events")
+    assert len(seen) == 1
