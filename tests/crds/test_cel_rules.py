@@ -43,6 +43,14 @@ RULES = {
         "(has(self.numberOfInstances) ? self.numberOfInstances : 0) >= "
         "(has(self.realtimeInstances) ? self.realtimeInstances : 0))"
     ),
+    "tenant/server-tags-some": (
+        "self.tenantRole != 'SERVER' || "
+        "(has(self.offlineInstances) ? self.offlineInstances : 0) + "
+        "(has(self.realtimeInstances) ? self.realtimeInstances : 0) > 0"
+    ),
+    "tenant/broker-not-empty": (
+        "self.tenantRole != 'BROKER' || (has(self.numberOfInstances) && self.numberOfInstances > 0)"
+    ),
 }
 
 API = "pinot.controlplane.dev/v1alpha1"
@@ -243,9 +251,15 @@ CASES = [
         "tenant/server-counts",
         tenant(numberOfInstances=2, offlineInstances=2, realtimeInstances=2),
     ),
-    accepts("no counts at all", "tenant/server-counts", tenant()),
     accepts(
-        "a broker tenant (counts not compared)", "tenant/server-counts", tenant("BROKER", offlineInstances=3)
+        "realtime unset (counts as 0)",
+        "tenant/server-counts",
+        tenant(numberOfInstances=1, offlineInstances=1),
+    ),
+    accepts(
+        "a broker tenant (counts not compared)",
+        "tenant/server-counts",
+        tenant("BROKER", numberOfInstances=1, offlineInstances=3),
     ),
     refuses(
         "more offline than total",
@@ -257,7 +271,33 @@ CASES = [
         "tenant/server-counts",
         tenant(numberOfInstances=1, offlineInstances=1, realtimeInstances=2),
     ),
-    refuses("counts without numberOfInstances", "tenant/server-counts", tenant(offlineInstances=1)),
+    refuses(
+        "counts without numberOfInstances",
+        "tenant/server-counts",
+        tenant(offlineInstances=1),
+        also=("'numberOfInstances' is a required property",),
+    ),
+    accepts(
+        "only realtime instances", "tenant/server-tags-some", tenant(numberOfInstances=1, realtimeInstances=1)
+    ),
+    refuses("no offline or realtime instances", "tenant/server-tags-some", tenant(numberOfInstances=2)),
+    refuses(
+        "zero offline and realtime instances",
+        "tenant/server-tags-some",
+        tenant(numberOfInstances=2, offlineInstances=0, realtimeInstances=0),
+    ),
+    accepts(
+        "a broker tenant (not checked by the server rule)",
+        "tenant/server-tags-some",
+        tenant("BROKER", numberOfInstances=1),
+    ),
+    accepts("a broker tenant of one", "tenant/broker-not-empty", tenant("BROKER", numberOfInstances=1)),
+    refuses("a broker tenant of none", "tenant/broker-not-empty", tenant("BROKER", numberOfInstances=0)),
+    accepts(
+        "a server tenant (not checked by the broker rule)",
+        "tenant/broker-not-empty",
+        tenant(numberOfInstances=1, offlineInstances=1),
+    ),
 ]
 
 
