@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-# `tests.support` lives beside the package; make the repository root importable however pytest is run.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from hooks.pinotapi.client import PinotController, RetryPolicy  # noqa: E402
-from tests.support.fake_pinot import FakePinot  # noqa: E402
+from hooks.pinotapi.client import PinotController, RetryPolicy
+from tests.support.fake_pinot import FakePinot
 
 CONTROLLER_URL = "http://pinot-controller.pinot.svc:9000"
 
