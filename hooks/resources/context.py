@@ -70,8 +70,17 @@ class Context:
         return observe(self.children.get(*JOB, name), name, self.pods())
 
     def kept(self) -> list[JsonObject]:
-        """Every observed child as it is: nothing is deleted because of a typo or a closed gate."""
-        return [as_observed(obj) for kind in CHILD_TYPES for obj in self.children.of(*kind).values()]
+        """Every observed apply child as it is: nothing is deleted because of a typo or a closed gate.
+
+        Delete runs are left out: they belong to a deletion that is no longer under way, and
+        Pinot is never touched by a delete while the resource lives.
+        """
+        return [
+            as_observed(obj)
+            for kind in CHILD_TYPES
+            for obj in self.children.of(*kind).values()
+            if _operation(obj) == "apply"
+        ]
 
     def busy(self, operation: str, current: str = "") -> tuple[list[str], list[JsonObject]]:
         """Other runs of `operation` still running, with their ConfigMaps: a new run waits for them,
@@ -79,8 +88,7 @@ class Context:
         names: list[str] = []
         kept: list[JsonObject] = []
         for name, job in self.children.of(*JOB).items():
-            labels = (job.get("metadata") or {}).get("labels") or {}
-            if name == current or labels.get(OPERATION_LABEL, "apply") != operation:
+            if name == current or _operation(job) != operation:
                 continue
             if observe(job, name, ()).phase is not Phase.RUNNING:
                 continue
@@ -110,3 +118,9 @@ class Context:
 def previous_pinot_name(status: Mapping[str, Any]) -> str:
     value = status.get("pinotName")
     return value if isinstance(value, str) else ""
+
+
+def _operation(obj: Mapping[str, Any]) -> str:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    operation = labels.get(OPERATION_LABEL)
+    return operation if isinstance(operation, str) else "apply"
