@@ -72,7 +72,14 @@ HEAP: dict[str, tuple[str, str]] = {
 # Pinot before 1.x predates the Java module system's strong encapsulation (JAXB, Netty, memory mapping).
 JAVA17_OPENS = [
     f"--add-opens=java.base/{package}=ALL-UNNAMED"
-    for package in ("java.lang", "java.lang.reflect", "java.util", "java.nio", "sun.nio.ch", "jdk.internal.ref")
+    for package in (
+        "java.lang",
+        "java.lang.reflect",
+        "java.util",
+        "java.nio",
+        "sun.nio.ch",
+        "jdk.internal.ref",
+    )
 ] + ["--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"]
 
 #: Log lines after which a process will never become healthy (it keeps running regardless).
@@ -215,7 +222,9 @@ class Overlaid:
         return self.base_url + self.health_path
 
 
-def role_overrides(role: Role, props: Mapping[str, str], ports: PortAllocator, role_dir: Path) -> dict[str, str]:
+def role_overrides(
+    role: Role, props: Mapping[str, str], ports: PortAllocator, role_dir: Path
+) -> dict[str, str]:
     """The keys the overlay sets for ``role``; see the module docstring."""
     data = role_dir / "data"
     out: dict[str, str] = {}
@@ -244,7 +253,9 @@ def role_overrides(role: Role, props: Mapping[str, str], ports: PortAllocator, r
     return out
 
 
-def _overlay_args(args: Sequence[str], role: Role, props: Mapping[str, str], conf_path: Path, zk_port: int) -> list[str]:
+def _overlay_args(
+    args: Sequence[str], role: Role, props: Mapping[str, str], conf_path: Path, zk_port: int
+) -> list[str]:
     out = list(args)
     has_conf_flag = False
     for index in range(len(out) - 1):
@@ -399,6 +410,8 @@ class PinotProcess:
     log_path: Path
     log_file: IO[bytes]
     started_at: float
+    _scanned: int = 0
+    _fatal: str | None = None
 
     @property
     def pid(self) -> int:
@@ -415,12 +428,16 @@ class PinotProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def fatal_line(self) -> str | None:
-        """The first log line that says start-up failed for good, if any."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-        return next((line for line in text.splitlines() if any(m in line for m in FATAL_LOG_MARKERS)), None)
+        """The first log line that says start-up failed for good, if any (reads only new output)."""
+        if self._fatal is None:
+            with contextlib.suppress(OSError), self.log_path.open("rb") as log:
+                log.seek(self._scanned)
+                chunk = log.read()
+                complete = chunk[: chunk.rfind(b"\n") + 1]
+                self._scanned += len(complete)
+                lines = complete.decode("utf-8", errors="replace").splitlines()
+                self._fatal = next((ln for ln in lines if any(m in ln for m in FATAL_LOG_MARKERS)), None)
+        return self._fatal
 
     def rss_mib(self) -> float:
         """Resident memory of the JVM, in MiB (0 when it has exited)."""
@@ -456,7 +473,9 @@ def start_process(name: str, command: Sequence[str], cwd: Path) -> PinotProcess:
     return PinotProcess(name, popen, log_path, log_file, time.monotonic())
 
 
-def stop_processes(processes: Sequence[PinotProcess], grace: float = 10.0) -> None:
+def stop_processes(
+    processes: Sequence[PinotProcess], grace: float = 3.0, log: Callable[[str], None] = print
+) -> None:
     """SIGTERM every process group, wait up to ``grace`` seconds, then SIGKILL what is left."""
     for proc in processes:
         if proc.alive():
@@ -467,6 +486,7 @@ def stop_processes(processes: Sequence[PinotProcess], grace: float = 10.0) -> No
             proc.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
     for proc in processes:
         if proc.alive():
+            log(f"pinot: {proc.name} ignored SIGTERM for {grace:.0f}s; killing it")
             proc.signal_group(signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.popen.wait(timeout=10)
@@ -603,5 +623,5 @@ def running_cluster(
         yield cluster
     finally:
         stopping = time.monotonic()
-        stop_processes(cluster.processes[::-1])
+        stop_processes(cluster.processes[::-1], log=log)
         log(f"pinot: stopped {len(cluster.processes)} processes in {time.monotonic() - stopping:.1f}s")

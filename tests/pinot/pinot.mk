@@ -4,6 +4,7 @@
 #                     classpath file is the stamp, rebuilt only when tests/pinot/pom.xml changes)
 #   make test-pinot   start ZooKeeper, controller, broker, server and minion on 127.0.0.1 and run
 #                     the tests in tests/pinot against them
+#   make pinot-up     start the same cluster by hand and keep it running until Ctrl-C
 
 PINOT_DIR := tests/pinot
 PINOT_CACHE := $(PINOT_DIR)/.cache
@@ -12,7 +13,7 @@ PINOT_MVN ?= mvn
 PINOT_VENV_BIN := $(if $(BIN),$(BIN),$(VENV)/bin)
 PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
 
-.PHONY: pinot-deps test-pinot
+.PHONY: pinot-deps test-pinot pinot-up
 
 pinot-deps: $(PINOT_CLASSPATH)
 
@@ -24,3 +25,7 @@ $(PINOT_CLASSPATH): $(PINOT_DIR)/pom.xml
 
 test-pinot: pinot-deps $(PINOT_VENV_BIN)/.installed
 	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR) $(PINOT_PYTEST_ARGS)
+
+# Start the same cluster by hand (URLs printed and written to <workdir>/urls.json); Ctrl-C stops it.
+pinot-up: pinot-deps $(PINOT_VENV_BIN)/.installed
+	$(PINOT_VENV_BIN)/python -m tests.pinot.up
