@@ -122,6 +122,10 @@ class PreviousPool:
 
 
 def _progress(observation: Observation, replicas: int) -> str:
+    if observation.observed_generation == 0:
+        # Not yet seen by the StatefulSet controller: say what we said before it existed, so the
+        # status does not change merely because our own create landed (fixed point).
+        return "creating"
     return f"{observation.ready}/{replicas} ready, {observation.updated}/{replicas} updated"
 
 
