@@ -79,9 +79,11 @@ class Observation:
         )
 
     def pending_change(self, template_hash: str) -> bool:
+        # A StatefulSet its controller has never reported on (observedGeneration 0) has no pods
+        # yet, so there is nothing to hold back: it is being created, not updated.
         return (
             self.template_hash != template_hash
-            or not self.caught_up
+            or (not self.caught_up and self.observed_generation > 0)
             or self.current_revision != self.update_revision
         )
 
