@@ -1,0 +1,109 @@
+"""Where the time of one request goes inside the hook, measured in-process in CPU time.
+
+    python -m bench.profile [--iterations N] [--only NAME] [--pyinstrument]
+
+Each workload's resync and change requests are answered the way the HTTP layer answers them
+(`hooks.app`: parse and validate the body, the pure hook, serialise the answer), timed per stage
+with the process's CPU clock, so that other load on the machine hardly changes the numbers. What
+the server spends beyond this (HTTP parsing, ASGI, writing the answer) is the difference to the
+benchmark's throughput. With `--pyinstrument` (not a dependency: `pip install pyinstrument`) the
+hook stage is also profiled as a call tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.workloads import Workload, all_workloads, route_for
+from hooks import jsonio
+from hooks.app import _parse
+
+Stage = Callable[[], Any]
+
+
+REPEATS = 5
+
+
+def _cpu_us(action: Stage, iterations: int) -> float:
+    """The best of REPEATS runs (as timeit advises): the least disturbed by anything else."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        started = time.process_time_ns()
+        for _ in range(iterations):
+            action()
+        best = min(best, (time.process_time_ns() - started) / iterations / 1000)
+    return best
+
+
+def stages(workload: Workload, kind: str, iterations: int) -> dict[str, float]:
+    route = route_for(workload.path)
+    now = datetime.now(UTC)
+    bodies = [workload.change_bytes(i) if kind == "change" else workload.resync_bytes() for i in range(8)]
+    parsed = [_parse(route.model, body) for body in bodies]
+    answers = [route.handle(p, now).body for p in parsed]
+    counter = iter(range(10**9))
+
+    def pick() -> int:
+        return next(counter) % len(bodies)
+
+    # One untimed pass first: caches and lazily built objects are warm, as in a running server.
+    for index in range(len(bodies)):
+        route.handle(_parse(route.model, bodies[index]), now)
+    return {
+        "parse": _cpu_us(lambda: _parse(route.model, bodies[pick()]), iterations),
+        "hook": _cpu_us(lambda: route.handle(parsed[pick()], now), iterations),
+        "serialise": _cpu_us(lambda: jsonio.dumps(answers[pick()]), iterations),
+        "total": _cpu_us(
+            lambda: jsonio.dumps(route.handle(_parse(route.model, bodies[pick()]), now).body), iterations
+        ),
+    }
+
+
+def call_tree(workload: Workload, kind: str, iterations: int) -> str:
+    from pyinstrument import Profiler
+
+    route = route_for(workload.path)
+    now = datetime.now(UTC)
+    bodies = [workload.change_bytes(i) if kind == "change" else workload.resync_bytes() for i in range(8)]
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for i in range(iterations):
+        jsonio.dumps(route.handle(_parse(route.model, bodies[i % len(bodies)]), now).body)
+    profiler.stop()
+    text: str = profiler.output_text(unicode=False, color=False)
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("--iterations", type=int, default=100, help="per timed run (best of 5 runs)")
+    parser.add_argument("--only", action="append", default=None, help="workload name(s)")
+    parser.add_argument("--kind", action="append", choices=["resync", "change"], default=None)
+    parser.add_argument("--pyinstrument", action="store_true", help="print a call tree per workload")
+    args = parser.parse_args(argv)
+    if args.pyinstrument and importlib.util.find_spec("pyinstrument") is None:
+        parser.error("--pyinstrument needs pyinstrument: .venv/bin/pip install pyinstrument")
+    kinds = args.kind or ["resync", "change"]
+    header = [f"{name:>9}" for name in ("parse", "hook", "serialise", "total")]
+    print(f"{'workload':<11} {'kind':<7} {' '.join(header)}  (CPU µs per request)")
+    for workload in all_workloads():
+        if args.only and workload.name not in args.only:
+            continue
+        for kind in kinds:
+            found = stages(workload, kind, args.iterations)
+            print(
+                f"{workload.name:<11} {kind:<7} "
+                + " ".join(f"{found[name]:9.0f}" for name in ("parse", "hook", "serialise", "total"))
+            )
+            if args.pyinstrument:
+                print(call_tree(workload, kind, args.iterations))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

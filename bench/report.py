@@ -1,0 +1,255 @@
+"""Numbers from wrk runs, pooled per server, and the markdown report with the targets."""
+
+from __future__ import annotations
+
+import bisect
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+QUANTILES = 999  # wrk's done() reports the 0.1% .. 99.9% quantiles
+
+# The targets, as (what, limit); ratios are hook / echo floor measured in the same run.
+RESYNC_P50_RATIO = 1.5
+RESYNC_P99_RATIO = 2.5
+CHANGE_P50_RATIO = 3.0
+MIN_SYNCS_PER_SECOND = 500
+SMALL_WORKLOAD = "cluster-4"
+MAX_PEAK_RSS_MB = 120
+
+
+@dataclass(frozen=True)
+class Block:
+    """One wrk run against one server."""
+
+    requests: int
+    seconds: float
+    quantiles_us: tuple[int, ...]
+    errors: int
+
+    @classmethod
+    def from_wrk(cls, data: dict[str, Any]) -> Block:
+        errors = sum(int(data[key]) for key in ("connect", "read", "write", "status", "timeout"))
+        quantiles = tuple(int(q) for q in data["quantiles_us"])
+        if len(quantiles) != QUANTILES:
+            raise ValueError(f"expected {QUANTILES} quantiles from wrk, got {len(quantiles)}")
+        return cls(int(data["requests"]), int(data["duration_us"]) / 1e6, quantiles, errors)
+
+
+def pooled_quantile(blocks: Sequence[Block], fraction: float) -> float:
+    """A quantile of all requests of all blocks: each block's quantiles stand for its requests."""
+    samples = sorted((value, block.requests / QUANTILES) for block in blocks for value in block.quantiles_us)
+    cumulative = []
+    total = 0.0
+    for _, weight in samples:
+        total += weight
+        cumulative.append(total)
+    index = bisect.bisect_left(cumulative, fraction * total)
+    return float(samples[min(index, len(samples) - 1)][0])
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One server on one workload: pooled latency, throughput and its peak RSS meanwhile."""
+
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    rps: float
+    peak_rss_bytes: int
+    block_p50_ms: tuple[float, ...]
+
+    @classmethod
+    def pool(cls, blocks: Sequence[Block], peak_rss_bytes: int) -> Measure:
+        requests = sum(b.requests for b in blocks)
+        seconds = sum(b.seconds for b in blocks)
+        return cls(
+            requests=requests,
+            p50_ms=pooled_quantile(blocks, 0.50) / 1000,
+            p99_ms=pooled_quantile(blocks, 0.99) / 1000,
+            rps=requests / seconds if seconds else 0.0,
+            peak_rss_bytes=peak_rss_bytes,
+            block_p50_ms=tuple(b.quantiles_us[499] / 1000 for b in blocks),
+        )
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return self.peak_rss_bytes / MB
+
+
+@dataclass(frozen=True)
+class Row:
+    workload: str
+    title: str
+    kind: str
+    request_bytes: int
+    hook: Measure
+    floor: Measure
+
+    def ratio(self, attribute: str) -> float:
+        hook, floor = getattr(self.hook, attribute), getattr(self.floor, attribute)
+        return float(hook / floor) if floor else float("inf")
+
+
+def progress_line(row: Row) -> str:
+    return (
+        f"{row.workload:<11} {row.kind:<8} hook p50 {row.hook.p50_ms:7.2f} ms  p99 {row.hook.p99_ms:7.2f} ms "
+        f"{row.hook.rps:7.0f}/s | floor p50 {row.floor.p50_ms:6.2f} ms p99 {row.floor.p99_ms:6.2f} ms "
+        f"{row.floor.rps:7.0f}/s | p50 x{row.ratio('p50_ms'):.2f} p99 x{row.ratio('p99_ms'):.2f}"
+    )
+
+
+def machine() -> list[tuple[str, str]]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = "unknown"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return [
+        ("nproc", str(len(os.sched_getaffinity(0)))),
+        ("CPU", cpu),
+        ("memory", memory),
+        ("kernel", platform.release()),
+    ]
+
+
+def versions() -> list[tuple[str, str]]:
+    found = [("python", platform.python_version())]
+    for package in ("fastapi", "starlette", "uvicorn", "h11", "pydantic", "pydantic-core", "orjson"):
+        try:
+            found.append((package, importlib.metadata.version(package)))
+        except importlib.metadata.PackageNotFoundError:
+            found.append((package, "not installed"))
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    found.append(("uvicorn stack", f"loop {loop}, HTTP {parser} (what `--loop auto --http auto` picks here)"))
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    found.append(("wrk", (wrk.stdout or wrk.stderr).splitlines()[0].split(" Copyright")[0]))
+    return found
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    lines = [
+        "| Size | Workload | Request | p50 ms | p99 ms | req/s | Peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        hook, floor = row.hook, row.floor
+        lines.append(
+            f"| {row.workload} | {row.kind} | {row.request_bytes / 1024:.0f} KiB "
+            f"| {_ms(hook.p50_ms)} (floor {_ms(floor.p50_ms)}, **x{row.ratio('p50_ms'):.2f}**) "
+            f"| {_ms(hook.p99_ms)} (floor {_ms(floor.p99_ms)}, **x{row.ratio('p99_ms'):.2f}**) "
+            f"| {hook.rps:.0f} (floor {floor.rps:.0f}, x{row.ratio('rps'):.2f}) "
+            f"| {hook.peak_rss_mb:.0f} (floor {floor.peak_rss_mb:.0f}, x{row.ratio('peak_rss_bytes'):.2f}) |"
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    measured: str
+    met: bool
+
+
+def verdicts(rows: Sequence[Row], request_path: Sequence[Verdict] = ()) -> list[Verdict]:
+    found: list[Verdict] = []
+    for row in rows:
+        name = f"{row.workload} {row.kind}"
+        if row.kind == "resync":
+            p50, p99 = row.ratio("p50_ms"), row.ratio("p99_ms")
+            found.append(
+                Verdict(
+                    f"{name}: p50 within {RESYNC_P50_RATIO}x floor", f"x{p50:.2f}", p50 <= RESYNC_P50_RATIO
+                )
+            )
+            found.append(
+                Verdict(
+                    f"{name}: p99 within {RESYNC_P99_RATIO}x floor", f"x{p99:.2f}", p99 <= RESYNC_P99_RATIO
+                )
+            )
+        elif row.kind == "change":
+            p50 = row.ratio("p50_ms")
+            found.append(
+                Verdict(
+                    f"{name}: p50 within {CHANGE_P50_RATIO}x floor", f"x{p50:.2f}", p50 <= CHANGE_P50_RATIO
+                )
+            )
+        if row.workload == SMALL_WORKLOAD and row.kind in ("resync", "change"):
+            found.append(
+                Verdict(
+                    f"{name}: at least {MIN_SYNCS_PER_SECOND} syncs/s on one process",
+                    f"{row.hook.rps:.0f}/s",
+                    row.hook.rps >= MIN_SYNCS_PER_SECOND,
+                )
+            )
+    if rows:
+        peak = max(row.hook.peak_rss_mb for row in rows)
+        found.append(
+            Verdict(f"hook peak RSS under {MAX_PEAK_RSS_MB} MB", f"{peak:.0f} MB", peak < MAX_PEAK_RSS_MB)
+        )
+    return found + list(request_path)
+
+
+def markdown(
+    rows: Sequence[Row],
+    method: str,
+    elapsed: float,
+    quick: bool,
+    request_path: Sequence[Verdict] = (),
+    notes: Sequence[str] = (),
+) -> str:
+    met = verdicts(rows, request_path)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench`"
+        + (" QUICK=1 (a short run: indicative only)" if quick else "")
+        + f" on {when}, "
+        f"in {elapsed:.0f} s. Run it again to refresh this page; numbers are only comparable within one run.",
+        "",
+        "The hook server (`pinot-control-plane serve`: uvicorn, one worker, as deployed) and an *echo floor* "
+        "(the same FastAPI + uvicorn stack, one worker, whose endpoint only reads the body, parses it with "
+        "orjson and answers with a precomputed response of the same size) are driven in the same run with "
+        "Metacontroller-shaped sync requests. *resync* sends the same request again; *change* gives one spec "
+        "value a new number on every request, so nothing can be reused between requests.",
+        "",
+        f"Method: {method}. Latency is wrk's, pooled over the blocks of each server; peak RSS is VmHWM of "
+        "the server process, reset before each workload's blocks. Ratios are hook / floor.",
+        "",
+        *table(rows),
+        "",
+        "Sizes:",
+        "",
+    ]
+    seen = set()
+    for row in rows:
+        if row.workload not in seen:
+            seen.add(row.workload)
+            lines.append(f"- **{row.workload}**: {row.title}.")
+    lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
+    lines += [f"| {v.target} | {v.measured} | {'yes' if v.met else '**no**'} |" for v in met]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    lines += ["", "## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in machine()]
+    lines += ["", "## Versions", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in versions()]
+    return "\n".join(lines) + "\n"

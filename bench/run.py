@@ -1,0 +1,303 @@
+"""`make bench`: drive the hook server and the echo floor with wrk, in one run, and report.
+
+Both servers run as deployed (uvicorn, one worker) on free loopback ports and are stopped at the
+end whatever happens. For every workload and kind (resync, change) the two servers are measured
+in alternating blocks (hook, floor, floor, hook, ...) so that machine noise hits both alike; each
+server's latency distribution is pooled over its blocks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import orjson
+
+from bench import report
+from bench.workloads import VARY_MARKER, Workload, all_workloads
+
+ROOT = Path(__file__).resolve().parents[1]
+LUA = Path(__file__).with_name("post.lua")
+CONNECTIONS = 5  # Metacontroller's default number of workers
+SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
+
+
+@dataclass(frozen=True)
+class Plan:
+    blocks: int  # per server and workload, alternating
+    seconds: int  # length of one block
+    warmup: int  # per server and workload, before the blocks (0: a few requests only)
+
+
+FULL = Plan(blocks=6, seconds=5, warmup=2)
+QUICK = Plan(blocks=2, seconds=1, warmup=0)
+WARMUP_REQUESTS = 10
+
+
+class Server:
+    """A server process of ours: started in its own session, stopped by its pid."""
+
+    def __init__(self, name: str, argv: list[str], port: int, log: Path) -> None:
+        self.name = name
+        self.port = port
+        self.log = log
+        with log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout}s; see {self.log}")
+
+    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def reset_peak_rss(self) -> None:
+        """Clear VmHWM so that the next reading is the peak of what follows (Linux >= 4.0)."""
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def peak_rss_bytes(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmHWM in /proc/<pid>/status")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@contextmanager
+def running(name: str, argv: list[str], port: int, log: Path) -> Iterator[Server]:
+    server = Server(name, argv, port, log)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wrk(url: str, seconds: int, body: Path, vary: int | None, etag: str = "") -> report.Block:
+    """One wrk run; `vary` is the first sequence number of a change run, None for a resync run."""
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{CONNECTIONS}",
+        f"-d{max(1, seconds)}s",  # wrk takes whole seconds
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(body),
+        "same" if vary is None else "vary",
+        str(vary or 0),
+        VARY_MARKER,
+        etag,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH "):
+            block = report.Block.from_wrk(orjson.loads(line.removeprefix("BENCH ")))
+            if block.errors:
+                raise RuntimeError(f"wrk saw {block.errors} errors against {url}:\n{done.stdout}")
+            return block
+    raise RuntimeError(f"wrk printed no result for {url}:\n{done.stdout}\n{done.stderr}")
+
+
+class Bench:
+    def __init__(self, plan: Plan, workdir: Path, hook: Server, floor: Server) -> None:
+        self.plan = plan
+        self.workdir = workdir
+        self.hook = hook
+        self.floor = floor
+        self.sequence = 0
+
+    def _next_range(self) -> int:
+        self.sequence += SEQUENCE_STRIDE
+        return self.sequence
+
+    def measure(self, workload: Workload, kind: str, etag: str = "") -> report.Row:
+        body = self.workdir / f"{workload.name}.{kind}.request.json"
+        vary = kind == "change"
+        body.write_bytes(workload.change_template if vary else workload.resync_bytes())
+        targets = {
+            "hook": f"{self.hook.url}{workload.path}",
+            "floor": f"{self.floor.url}/floor/{workload.name}/{kind}",
+        }
+        for name, server in (("hook", self.hook), ("floor", self.floor)):
+            if self.plan.warmup:
+                wrk(targets[name], self.plan.warmup, body, self._next_range() if vary else None, etag)
+            else:
+                path = targets[name].removeprefix(server.url)
+                for sequence in range(WARMUP_REQUESTS):
+                    server.post(path, workload.change_bytes(sequence) if vary else workload.resync_bytes())
+        blocks: dict[str, list[report.Block]] = {"hook": [], "floor": []}
+        self.hook.reset_peak_rss()
+        self.floor.reset_peak_rss()
+        for index in range(self.plan.blocks):
+            order = ("hook", "floor") if index % 2 == 0 else ("floor", "hook")
+            for name in order:
+                first = self._next_range() if vary else None
+                blocks[name].append(wrk(targets[name], self.plan.seconds, body, first, etag))
+        return report.Row(
+            workload=workload.name,
+            title=workload.title,
+            kind=kind + (" (ETag)" if etag else ""),
+            request_bytes=body.stat().st_size,
+            hook=report.Measure.pool(blocks["hook"], self.hook.peak_rss_bytes()),
+            floor=report.Measure.pool(blocks["floor"], self.floor.peak_rss_bytes()),
+        )
+
+
+def _answers(hook: Server, workloads: list[Workload], directory: Path) -> dict[str, bytes]:
+    """The hook's answers, which the floor returns; each request is checked to get a 200."""
+    directory.mkdir(parents=True, exist_ok=True)
+    answers = {}
+    for workload in workloads:
+        for kind, body in (("resync", workload.resync_bytes()), ("change", workload.change_bytes(0))):
+            status, answer = hook.post(workload.path, body)
+            if status != 200:
+                raise RuntimeError(f"{workload.name} {kind}: the hook answered {status}: {answer[:500]!r}")
+            (directory / f"{workload.name}.{kind}.json").write_bytes(answer)
+            answers[f"{workload.name}.{kind}"] = answer
+    return answers
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short run (well under a minute)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="markdown report (default docs/benchmarks.md, or .bench/benchmarks-quick.md with --quick)",
+    )
+    parser.add_argument("--only", action="append", default=None, help="workload name(s) to run")
+    parser.add_argument("--blocks", type=int, default=None, help="blocks per server and workload")
+    parser.add_argument("--seconds", type=int, default=None, help="seconds per block")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk (make bench does it as root)", file=sys.stderr)
+        return 2
+    plan = QUICK if args.quick else FULL
+    plan = Plan(args.blocks or plan.blocks, args.seconds or plan.seconds, plan.warmup)
+    output = args.output or (ROOT / (".bench/benchmarks-quick.md" if args.quick else "docs/benchmarks.md"))
+    workdir = ROOT / ".bench"
+    workdir.mkdir(exist_ok=True)
+    _stop_on_sigterm()
+
+    started = time.monotonic()
+    workloads = [w for w in all_workloads() if not args.only or w.name in args.only]
+    serve = str(Path(sys.executable).with_name("pinot-control-plane"))
+    hook_port, floor_port = free_port(), free_port()
+    rows: list[report.Row] = []
+    with ExitStack() as stack:
+        hook = stack.enter_context(
+            running(
+                "hook server",
+                [serve, "serve", "--host", "127.0.0.1", "--port", str(hook_port)],
+                hook_port,
+                workdir / "hook.log",
+            )
+        )
+        _answers(hook, workloads, workdir / "floor")
+        floor = stack.enter_context(
+            running(
+                "echo floor",
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.floor",
+                    "--port",
+                    str(floor_port),
+                    "--responses",
+                    str(workdir / "floor"),
+                ],
+                floor_port,
+                workdir / "floor.log",
+            )
+        )
+        bench = Bench(plan, workdir, hook, floor)
+        for workload in workloads:
+            for kind in ("resync", "change"):
+                row = bench.measure(workload, kind)
+                print(report.progress_line(row), flush=True)
+                rows.append(row)
+    elapsed = time.monotonic() - started
+    text = report.markdown(rows, plan_text(plan), elapsed, quick=args.quick)
+    print()
+    print(text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(f"written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+    return 0
+
+
+def plan_text(plan: Plan) -> str:
+    return (
+        f"{CONNECTIONS} connections (wrk, 1 thread); per workload and server: "
+        + (f"{plan.warmup} s warm-up" if plan.warmup else f"{WARMUP_REQUESTS} warm-up requests")
+        + f", then {plan.blocks} blocks of {plan.seconds} s alternating hook and floor"
+    )
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""The benchmark's requests stay valid: every workload gets a 200 from the real app, the change
+requests really differ, the echo floor answers like the hook, and the request path does no YAML
+parsing, template compilation or schema building. Fast, and never timed."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+
+from bench.checks import FORBIDDEN, count_forbidden, post_all, request_path_work
+from bench.floor import create_floor_app
+from bench.report import QUANTILES, Block, pooled_quantile
+from bench.workloads import VARY_MARKER, Workload, all_workloads
+from hooks import jsonio
+from hooks.app import create_app
+
+KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
+
+
+@pytest.fixture(scope="module")
+def workloads() -> list[Workload]:
+    return all_workloads()
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    return create_app()
+
+
+def test_three_sizes(workloads: list[Workload]) -> None:
+    assert [w.name for w in workloads] == ["cluster-4", "cluster-12", "table"]
+    assert [w.path for w in workloads] == ["/sync/pinotcluster", "/sync/pinotcluster", "/sync/pinottable"]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["cluster-4", "cluster-12", "table"])
+def test_resync_request_is_answered_200_in_a_steady_state(
+    workloads: list[Workload], app: FastAPI, index: int
+) -> None:
+    workload = workloads[index]
+    [(status, answer)] = post_all(app, [(workload.path, workload.resync_bytes())])
+    assert status == 200, answer[:500]
+    body = jsonio.loads(answer)
+    assert set(body) == KEYS
+    assert body["children"]
+    conditions = {c["type"]: c["status"] for c in body["status"]["conditions"]}
+    assert conditions["Ready"] == "True"
+    # Steady: every child the hook wants is already observed.
+    observed = {
+        (obj["kind"], obj["metadata"]["name"])
+        for objects in workload.body["children"].values()
+        for obj in objects.values()
+    }
+    assert {(c["kind"], c["metadata"]["name"]) for c in body["children"]} <= observed
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["cluster-4", "cluster-12", "table"])
+def test_change_requests_differ_and_are_answered_200(
+    workloads: list[Workload], app: FastAPI, index: int
+) -> None:
+    workload = workloads[index]
+    assert workload.change_template.count(VARY_MARKER.encode()) == 1
+    first, second = workload.change_bytes(1_000_001), workload.change_bytes(1_000_002)
+    assert first != second
+    assert jsonio.loads(first)["parent"]["metadata"] == workload.body["parent"]["metadata"]
+    answers = post_all(app, [(workload.path, first), (workload.path, second)])
+    assert [status for status, _ in answers] == [200, 200], answers[0][1][:500]
+    assert set(jsonio.loads(answers[0][1])) == KEYS
+    assert answers[0][1] != answers[1][1]
+
+
+def test_floor_answers_with_the_precomputed_body(workloads: list[Workload]) -> None:
+    payload = b'{"status": {}, "children": [], "resyncAfterSeconds": 0, "finalized": false}'
+    floor = create_floor_app({"/floor/cluster-4/resync": payload})
+    assert post_all(floor, [("/floor/cluster-4/resync", workloads[0].resync_bytes())]) == [(200, payload)]
+
+
+def test_request_path_does_no_forbidden_work(workloads: list[Workload]) -> None:
+    warmup = [(w.path, w.resync_bytes()) for w in workloads]
+    measured = [(w.path, w.change_bytes(7)) for w in workloads] + warmup
+    assert request_path_work(create_app(), warmup, measured) == {what: 0 for what in FORBIDDEN}
+
+
+def test_the_counter_sees_template_compilation_and_yaml() -> None:
+    import jinja2
+    import yaml
+
+    def forbidden() -> None:
+        jinja2.Environment().from_string("{{ x }}").render(x=1)
+        yaml.safe_load("a: 1")
+
+    counts = count_forbidden(forbidden)
+    assert counts["Jinja2 template compilation"] == 1
+    assert counts["YAML parsing"] > 0
+
+
+def test_pooled_quantile_weights_blocks_by_their_requests() -> None:
+    fast = Block(requests=9000, seconds=1.0, quantiles_us=(1000,) * QUANTILES, errors=0)
+    slow = Block(requests=1000, seconds=1.0, quantiles_us=(9000,) * QUANTILES, errors=0)
+    assert pooled_quantile([fast, slow], 0.5) == 1000
+    assert pooled_quantile([fast, slow], 0.89) == 1000
+    assert pooled_quantile([fast, slow], 0.95) == 9000
