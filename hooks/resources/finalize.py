@@ -85,7 +85,9 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
             ),
             outcome=outcome,
         )
-        return ctx.respond(report, pinot_name, [], finalized=True)
+        # The finished Job stays until the resource is gone: a call after `finalized` (another
+        # finalizer may hold the resource) sees it and answers the same, instead of deleting again.
+        return ctx.respond(report, pinot_name, jobs.children(ctx.owner, run, image), finalized=True)
 
     plan = retry(observation, now, always=True)
     children = jobs.children(ctx.owner, run, image, with_job=plan is None or not plan.due)

@@ -13,6 +13,7 @@ rest (an evicted or OOM-killed Pod). Retrying a failed outcome later is the hook
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,7 @@ def job(owner: Owner, run: Run, image: str) -> JsonObject:
         "image": image,
         "command": ["pinot-control-plane"],
         "args": run.argv(),
-        "resources": RESOURCES,
+        "resources": copy.deepcopy(RESOURCES),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +64,18 @@ class JobObservation:
     outcome: Outcome | None = None
     failed_at: datetime | None = None
     detail: str = ""
+
+
+def recall(observation: JobObservation, previous_status: Mapping[str, Any], digest: str) -> JobObservation:
+    """A completed run whose Pod is gone keeps the outcome the status recorded for it."""
+    if observation.phase is not Phase.SUCCEEDED or (
+        observation.outcome and observation.outcome.reason != JOB_SUCCEEDED
+    ):
+        return observation
+    remembered = Outcome.from_status(previous_status.get("lastOutcome"))
+    if remembered is None or not remembered.ok or previous_status.get("appliedHash") != digest:
+        return observation
+    return replace(observation, outcome=remembered)
 
 
 def parse_outcome(text: str) -> Outcome | None:

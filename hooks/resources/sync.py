@@ -19,7 +19,7 @@ from hooks.resources.fields import Fields, SpecError, read_common
 from hooks.resources.gates import Blocked, cluster_view, schema_gate
 from hooks.resources.kinds import ResourceKind
 from hooks.resources.naming import name_errors
-from hooks.resources.observation import Phase
+from hooks.resources.observation import Phase, recall
 from hooks.resources.retry import retry
 from hooks.resources.runs import Run
 from hooks.resources.status import APPLYING, run_report, waiting
@@ -50,7 +50,7 @@ def sync_resource(kind: ResourceKind, image: str, request: HookRequest, now: dat
         return gated(ctx, blocked or Blocked("ClusterNotReady", "the cluster is not ready"), pinot_name)
 
     run = Run.apply(desired, cluster.connection)
-    observation = ctx.observe(run)
+    observation = recall(ctx.observe(run), ctx.previous_status, run.digest)
     if observation.phase is Phase.ABSENT and blocked is not None:
         return gated(ctx, blocked, pinot_name)
     if observation.phase is Phase.ABSENT:

@@ -148,6 +148,14 @@ def test_a_completed_job_whose_pod_is_gone_is_still_applied() -> None:
     assert condition(body, "Synced")["reason"] == "Succeeded"
 
 
+def test_a_completed_job_whose_pod_is_gone_keeps_the_recorded_outcome() -> None:
+    created = observe(
+        "PinotSchema", "complete", outcome_line("Succeeded", "Created", "created schema events")
+    )
+    later = observe("PinotSchema", "complete", status=created["status"])
+    assert later["status"] == created["status"]
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
