@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 _PATTERN = re.compile(
@@ -30,7 +31,12 @@ class QuantityError(ValueError):
 def canonical_quantity(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise QuantityError(f"{value!r} is not a quantity (use a string such as '4Gi' or '500m')")
-    text = str(value).strip()
+    return _canonical_text(str(value).strip())
+
+
+@lru_cache(maxsize=1024)
+def _canonical_text(text: str) -> str:
+    """Pure in `text`, and called for every quantity of every pool on every sync: remembered."""
     match = _PATTERN.match(text)
     if not match:
         raise QuantityError(f"{text!r} is not a Kubernetes quantity (for example '4Gi', '500m', '2')")
