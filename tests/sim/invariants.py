@@ -1,0 +1,234 @@
+"""Checks run after every sync of a simulation (Metacontroller observers), raising on a violation.
+
+- `fixed_point`: right after a sync's writes, a dry-run sync would write nothing (contract §7
+  item 15: "feed the response back as the next observed state ... no further writes happen").
+- `rollout_order`: no pool is created before every pool of every earlier role has converged, and
+  no pool's pods are let move to a new template while an earlier pool has not converged, so at
+  most one pool rolls at a time (DESIGN "Ordered deployment and incremental rolling upgrades").
+- `immutable_fields`: what dynamic apply would PUT never changes a field the API server refuses
+  to change (contract §4 "Immutable fields", §7 item 23).
+- `condition_shape`: conditions keep the metav1.Condition shape and limits, and a
+  lastTransitionTime moves only when that condition's status does (contract §4 "Status loops").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hooks.cluster import naming
+from tests.sim import defaults
+from tests.sim.apiserver import ApiError, ObjectKey, check_immutable, key_of
+from tests.sim.controllers import revision_hash
+from tests.sim.metacontroller import SyncRecord, apply_update
+from tests.sim.world import Simulation
+
+JsonObject = dict[str, Any]
+Observer = Callable[[SyncRecord], None]
+
+REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+CONDITION_TYPE = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+)
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+ROLES = ("controller", "broker", "server", "minion")
+IMMUTABLE_KINDS = {("apps/v1", "StatefulSet"), ("batch/v1", "Job"), ("v1", "Service")}
+
+
+class InvariantViolation(AssertionError):
+    pass
+
+
+def install(sim: Simulation, *checks: Callable[[Simulation], Observer]) -> None:
+    """Attach checks (by default all of them) to every sync of `sim`."""
+    for check in checks or (fixed_point, rollout_order, immutable_fields, condition_shape):
+        sim.metacontroller.observers.append(check(sim))
+
+
+def fixed_point(sim: Simulation) -> Observer:
+    def observe(record: SyncRecord) -> None:
+        if record.error:
+            return
+        parent = sim.api.get_key(record.parent)
+        if parent is None:
+            return
+        cc = sim.metacontroller.controllers[record.controller.split(".", 1)[0]]
+        pending = sim.metacontroller.pending(cc, parent)
+        if pending:
+            raise InvariantViolation(
+                f"step {record.step}: {record.parent} is not at a fixed point after its sync; "
+                "the next sync would write:\n  " + "\n  ".join(pending)
+            )
+
+    return observe
+
+
+def _pinot_cluster(record: SyncRecord) -> bool:
+    return record.parent.kind == "PinotCluster" and record.response is not None
+
+
+def _order(parent: JsonObject) -> list[tuple[str, str]]:
+    """(pool, role) in rollout order, for a spec the hook accepts."""
+    spec = parent.get("spec") or {}
+    order = list(spec.get("deploymentOrder") or ROLES)
+    pools = [p for p in spec.get("pools") or [] if isinstance(p, dict)]
+    ranked = sorted(enumerate(pools), key=lambda item: (order.index(item[1]["role"]), item[0]))
+    return [(p["name"], p["role"]) for _, p in ranked]
+
+
+def _revision(sts: JsonObject) -> str:
+    return f"{sts['metadata']['name']}-{revision_hash(sts['spec']['template'])}"
+
+
+def converged(sts: JsonObject | None) -> bool:
+    """Everything the StatefulSet controller reports says the pool runs its current template."""
+    if sts is None:
+        return False
+    spec, status = sts["spec"], sts.get("status") or {}
+    replicas = spec.get("replicas", 1)
+    return (
+        status.get("observedGeneration", 0) >= sts["metadata"].get("generation", 1)
+        and status.get("replicas") == status.get("readyReplicas") == status.get("updatedReplicas") == replicas
+        and status.get("currentRevision") == status.get("updateRevision") == _revision(sts)
+    )
+
+
+def rolling(sts: JsonObject) -> bool:
+    """Its pods may move to a template other than the one they run (partition below replicas)."""
+    spec, status = sts["spec"], sts.get("status") or {}
+    partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0)
+    current = status.get("currentRevision")
+    return bool(current) and partition < spec.get("replicas", 1) and current != _revision(sts)
+
+
+def rollout_order(sim: Simulation) -> Observer:
+    def observe(record: SyncRecord) -> None:
+        if not _pinot_cluster(record) or not record.effective_writes:
+            return
+        parent = record.request["parent"]
+        cluster = parent["metadata"]["name"]
+        namespace = parent["metadata"]["namespace"]
+        before = {
+            obj["metadata"]["name"]: obj for obj in record.request["children"]["StatefulSet.apps/v1"].values()
+        }
+        try:
+            order = _order(parent)
+        except ValueError:
+            return  # a spec the hook refuses: it changes nothing (checked elsewhere)
+        after = {
+            pool: sim.api.get("apps/v1", "StatefulSet", namespace, naming.statefulset_name(cluster, pool))
+            for pool, _ in order
+        }
+        earlier_roles_converged = True
+        everything_before_converged = True
+        current_role = None
+        role_start_converged = True
+        for pool, role in order:
+            name = naming.statefulset_name(cluster, pool)
+            pre, post = before.get(name), after[pool]
+            if role != current_role:
+                current_role = role
+                role_start_converged = everything_before_converged
+            earlier_roles_converged = role_start_converged
+            if pre is None and post is not None and not earlier_roles_converged:
+                raise InvariantViolation(
+                    f"step {record.step}: pool {pool} ({role}) created before every earlier role converged"
+                )
+            if post is not None and pre is not None and rolling(post) and not everything_before_converged:
+                raise InvariantViolation(
+                    f"step {record.step}: pool {pool} may roll to a new template while an earlier pool "
+                    "has not converged"
+                )
+            unchanged = pre is not None and post is not None and pre["spec"] == post["spec"]
+            if not (converged(post) and unchanged):
+                everything_before_converged = False
+
+    return observe
+
+
+def immutable_fields(sim: Simulation) -> Observer:
+    allocator = defaults.Allocator()
+
+    def observe(record: SyncRecord) -> None:
+        if record.response is None:
+            return
+        observed: dict[ObjectKey, JsonObject] = {
+            key_of(obj): obj for objects in record.request["children"].values() for obj in objects.values()
+        }
+        namespace = record.parent.namespace
+        for child in record.response["children"]:
+            if (child["apiVersion"], child["kind"]) not in IMMUTABLE_KINDS:
+                continue
+            child = {**child, "metadata": {"namespace": namespace, **child["metadata"]}}
+            current = observed.get(key_of(child))
+            if current is None:
+                continue
+            merged = defaults.apply_defaults(apply_update(current, child), allocator)
+            try:
+                check_immutable(key_of(child), current, merged)
+            except ApiError as error:
+                raise InvariantViolation(
+                    f"step {record.step}: the response changes {error.message}"
+                ) from None
+
+    return observe
+
+
+def check_conditions(conditions: Any, previous: Any, now: str, generation: int) -> None:
+    if not isinstance(conditions, list):
+        raise InvariantViolation(f"status.conditions is not a list: {conditions!r}")
+    before = {c.get("type"): c for c in previous or [] if isinstance(c, dict)}
+    types = [c.get("type") for c in conditions]
+    if len(types) != len(set(types)):
+        raise InvariantViolation(f"duplicate condition types {types}")
+    for condition in conditions:
+        where = f"condition {condition.get('type')}"
+        if set(condition) != {
+            "type",
+            "status",
+            "reason",
+            "message",
+            "lastTransitionTime",
+            "observedGeneration",
+        }:
+            raise InvariantViolation(f"{where} has fields {sorted(condition)}")
+        if not CONDITION_TYPE.match(condition["type"]) or len(condition["type"]) > 316:
+            raise InvariantViolation(f"{where}: invalid type")
+        if condition["status"] not in ("True", "False", "Unknown"):
+            raise InvariantViolation(f"{where}: status {condition['status']!r}")
+        if not REASON.match(condition["reason"]) or len(condition["reason"]) > 1024:
+            raise InvariantViolation(f"{where}: reason {condition['reason']!r}")
+        if not isinstance(condition["message"], str) or len(condition["message"]) > 32768:
+            raise InvariantViolation(f"{where}: message too long or not a string")
+        if not TIMESTAMP.match(condition["lastTransitionTime"]):
+            raise InvariantViolation(f"{where}: lastTransitionTime {condition['lastTransitionTime']!r}")
+        if condition["observedGeneration"] != generation:
+            raise InvariantViolation(f"{where}: observedGeneration {condition['observedGeneration']}")
+        old = before.get(condition["type"])
+        if old is None:
+            continue
+        if (
+            old.get("status") == condition["status"]
+            and old.get("lastTransitionTime") != condition["lastTransitionTime"]
+        ):
+            raise InvariantViolation(
+                f"{where}: lastTransitionTime moved while the status stayed {old['status']}"
+            )
+        if old.get("status") != condition["status"] and condition["lastTransitionTime"] != now:
+            raise InvariantViolation(f"{where}: status flipped but lastTransitionTime is not now")
+
+
+def condition_shape(sim: Simulation) -> Observer:
+    def observe(record: SyncRecord) -> None:
+        if record.response is None:
+            return
+        parent = record.request["parent"]
+        check_conditions(
+            record.response["status"].get("conditions", []),
+            (parent.get("status") or {}).get("conditions"),
+            sim.clock.timestamp(),
+            parent["metadata"].get("generation", 0),
+        )
+
+    return observe

@@ -1,0 +1,321 @@
+"""PinotCluster scenarios through Metacontroller, the API server and the StatefulSet controller.
+
+Every simulation checks the invariants of `invariants` after each sync (fixed point, rollout
+order, immutable fields, condition shape); each test pins one behaviour on top.
+Pods become ready one step (10 s) after they are created unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.sim import specs
+from tests.sim.apiserver import ObjectKey
+from tests.sim.clock import EPOCH
+from tests.sim.conftest import MakeSim
+from tests.sim.controllers import ready_after
+from tests.sim.world import SimOptions, Simulation
+
+JsonObject = dict[str, Any]
+NEW_IMAGE = "apachepinot/pinot:1.3.0"
+
+
+def install(sim: Simulation, obj: JsonObject | None = None, max_steps: int = 30) -> JsonObject:
+    obj = obj or specs.cluster()
+    sim.apply(obj)
+    sim.run_until(lambda: specs.is_ready(sim), max_steps)
+    return obj
+
+
+def metacontroller_writes(sim: Simulation, since: int = 0) -> list[str]:
+    return [
+        f"{w.verb} {w.key}"
+        for w in sim.api.writes[since:]
+        if w.actor == "metacontroller" and not w.noop and w.verb != "update-status"
+    ]
+
+
+def states(sim: Simulation) -> dict[str, str]:
+    return {p["name"]: p["state"] for p in specs.live(sim)["status"]["pools"]}
+
+
+def partition(sts: JsonObject) -> int:
+    return int(sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"])
+
+
+def assert_clean(sim: Simulation) -> None:
+    assert sim.hook_errors == [], [r.error for r in sim.hook_errors]
+    assert sim.failed_writes() == []
+
+
+def test_fresh_install_creates_pools_role_by_role(sim: Simulation) -> None:
+    sim.apply(specs.cluster())
+    sim.run_until(lambda: specs.is_ready(sim), 30)
+
+    created = {
+        w.key.name: w.step
+        for w in sim.api.writes
+        if w.verb == "create" and w.key.kind == "StatefulSet" and w.actor == "metacontroller"
+    }
+    assert created == {
+        "pinot-controllers": 0,
+        "pinot-brokers": 1,
+        "pinot-hot": 2,
+        "pinot-cold": 2,  # both server pools together
+        "pinot-minions": 3,
+    }
+    assert specs.condition(sim, "Ready") is not None
+    assert set(states(sim).values()) == {"Ready"}
+    assert_clean(sim)
+
+
+def test_image_upgrade_releases_pools_one_at_a_time_in_order(sim: Simulation) -> None:
+    obj = install(sim)
+    sim.apply(specs.with_spec(obj, image=NEW_IMAGE))
+
+    started: list[str] = []  # pools in the order their first pod ran the new image
+    while not specs.is_ready(sim):
+        unconverged = []
+        for pool_name, sts in specs.statefulsets(sim).items():
+            images = {specs.pod_image(p) for p in specs.pods(sim, pool_name)}
+            if NEW_IMAGE in images and pool_name not in started:
+                started.append(pool_name)
+            if images != {NEW_IMAGE} or specs.ready_pods(sim, pool_name) < sts["spec"]["replicas"]:
+                unconverged.append(pool_name)
+                if pool_name not in started:
+                    assert partition(sts) == sts["spec"]["replicas"], f"{pool_name} is not held"
+        assert len([p for p in unconverged if p in started]) <= 1, unconverged
+        assert sim.api.step < 40
+        sim.step()
+
+    assert started == ["controllers", "brokers", "hot", "cold", "minions"]
+    assert all(specs.pod_image(p) == NEW_IMAGE for name in started for p in specs.pods(sim, name))
+    assert_clean(sim)
+
+
+def test_config_only_change_never_reaches_a_pod_not_yet_released(sim: Simulation) -> None:
+    obj = install(sim)
+    before = {name: specs.pod_config_map(sim, specs.pods(sim, name)[0]) for name in specs.statefulsets(sim)}
+    changed = specs.with_spec(
+        obj, defaults={"common": {"pinot": {"properties": {"pinot.query.trace": "on"}}}}
+    )
+    sim.apply(changed)
+
+    released: set[str] = set()
+    restarted_held_pod = False
+    while not specs.is_ready(sim):
+        for name, sts in specs.statefulsets(sim).items():
+            if partition(sts) < sts["spec"]["replicas"]:
+                released.add(name)
+            for pod in specs.pods(sim, name):
+                mounted = specs.pod_config_map(sim, pod)
+                assert sim.get("v1", "ConfigMap", specs.NAMESPACE, mounted) is not None, mounted
+                if name not in released:
+                    assert mounted == before[name], f"{pod['metadata']['name']} of held pool {name}"
+        held = [n for n in ("hot", "cold") if n not in released]
+        if held and "brokers" in released and not restarted_held_pod:
+            # A held pod restarts (node drain, crash): it must come back with its old config.
+            victim = specs.pods(sim, held[0])[0]
+            sim.api.delete(ObjectKey("v1", "Pod", specs.NAMESPACE, victim["metadata"]["name"]), "node-drain")
+            sim.settle()
+            again = next(
+                p for p in specs.pods(sim, held[0]) if p["metadata"]["name"] == victim["metadata"]["name"]
+            )
+            assert specs.pod_config_map(sim, again) == before[held[0]]
+            restarted_held_pod = True
+        assert sim.api.step < 40
+        sim.step()
+
+    assert restarted_held_pod
+    for name in specs.statefulsets(sim):
+        now_mounted = {specs.pod_config_map(sim, p) for p in specs.pods(sim, name)}
+        assert now_mounted != {before[name]} and len(now_mounted) == 1
+        config_maps = [
+            c["metadata"]["name"]
+            for c in sim.api.list("v1", "ConfigMap", specs.NAMESPACE)
+            if c["metadata"]["labels"].get("pinot.controlplane.dev/pool") == name
+        ]
+        assert config_maps == sorted(now_mounted), "an old ConfigMap outlived its pool's rollout"
+    assert_clean(sim)
+
+
+def test_scale_up_and_down_touches_only_that_pool(sim: Simulation) -> None:
+    obj = install(sim)
+    others = {
+        p["metadata"]["uid"]
+        for name in ("controllers", "brokers", "cold", "minions")
+        for p in specs.pods(sim, name)
+    }
+
+    sim.apply(specs.edit_pool(obj, "hot", replicas=4))
+    assert not specs.is_ready(sim)
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+    assert [p["metadata"]["name"] for p in specs.pods(sim, "hot")] == [f"pinot-hot-{i}" for i in range(4)]
+
+    sim.apply(specs.edit_pool(obj, "hot", replicas=1))
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+    assert [p["metadata"]["name"] for p in specs.pods(sim, "hot")] == ["pinot-hot-0"]
+    assert {
+        p["metadata"]["uid"]
+        for name in ("controllers", "brokers", "cold", "minions")
+        for p in specs.pods(sim, name)
+    } == others
+    assert_clean(sim)
+
+
+def test_adding_a_pool_creates_it_and_leaves_the_others_alone(sim: Simulation) -> None:
+    obj = install(sim)
+    mark = len(sim.api.writes)
+    pools = [*obj["spec"]["pools"], specs.pool("warm", "server", 2)]
+    sim.apply(specs.with_spec(obj, pools=pools))
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+
+    assert specs.ready_pods(sim, "warm") == 2
+    assert sorted(metacontroller_writes(sim, mark)) == sorted(
+        [
+            "create ConfigMap.v1 analytics/" + specs.pod_config_map(sim, specs.pods(sim, "warm")[0]),
+            "create PodDisruptionBudget.policy/v1 analytics/pinot-warm",
+            "create Service.v1 analytics/pinot-warm-headless",
+            "create StatefulSet.apps/v1 analytics/pinot-warm",
+        ]
+    )
+    assert_clean(sim)
+
+
+def test_removing_a_pool_scales_it_to_zero_then_deletes_it(sim: Simulation) -> None:
+    obj = install(sim)
+    mark = len(sim.api.writes)
+    pools = [p for p in obj["spec"]["pools"] if p["name"] != "cold"]
+    sim.apply(specs.with_spec(obj, pools=pools))
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+
+    events = [
+        (w.actor, w.verb, w.key.kind, w.key.name)
+        for w in sim.api.writes[mark:]
+        if "cold" in w.key.name and w.verb in ("update", "delete") and not w.noop
+    ]
+    scaled = events.index(("metacontroller", "update", "StatefulSet", "pinot-cold"))
+    pod_gone = events.index(("statefulset-controller", "delete", "Pod", "pinot-cold-0"))
+    deleted = events.index(("metacontroller", "delete", "StatefulSet", "pinot-cold"))
+    assert scaled < pod_gone < deleted, events
+    assert not any(actor == "garbage-collector" and kind == "Pod" for actor, _, kind, _ in events)
+    leftovers = [
+        f"{o['kind']}/{o['metadata']['name']}"
+        for o in sim.api.all_objects()
+        if (o["metadata"].get("labels") or {}).get("pinot.controlplane.dev/pool") == "cold"
+    ]
+    assert leftovers == []
+    assert_clean(sim)
+
+
+def test_invalid_spec_during_a_rollout_deletes_nothing_and_resumes_after_the_fix(sim: Simulation) -> None:
+    obj = install(sim)
+    upgraded = specs.with_spec(obj, image=NEW_IMAGE)
+    sim.apply(upgraded)
+    sim.step(2)
+    before = {specs.identity(o): o for o in specs.children(sim)}
+
+    broken = specs.edit_pool(upgraded, "cold", kubernetes={"resources": {"limits": {"memory": "lots"}}})
+    sim.apply(broken)
+    mark = len(sim.api.writes)
+    sim.step(3)
+
+    ready = specs.condition(sim, "Ready")
+    assert ready is not None and ready["reason"] == "InvalidSpec"
+    assert "spec.pools[3].kubernetes.resources.limits.memory" in ready["message"]
+    after = {specs.identity(o): o for o in specs.children(sim)}
+    assert after.keys() == before.keys(), "a child was created or deleted"
+    for identity, child in after.items():
+        assert child.get("spec") == before[identity].get("spec"), identity
+        assert child.get("data") == before[identity].get("data"), identity
+    assert metacontroller_writes(sim, mark) == [], "no writes while the spec stays invalid"
+
+    sim.apply(upgraded)
+    sim.run_until(lambda: specs.is_ready(sim), 30)
+    assert all(specs.pod_image(p) == NEW_IMAGE for n in specs.statefulsets(sim) for p in specs.pods(sim, n))
+    assert_clean(sim)
+
+
+def test_a_pod_that_never_becomes_ready_degrades_and_a_newer_spec_unsticks_it(make_sim: MakeSim) -> None:
+    broken_image = "apachepinot/pinot:broken"
+
+    def ready(sts: JsonObject, pod: JsonObject) -> int | None:
+        return None if specs.pod_image(pod) == broken_image else 1
+
+    sim = make_sim(ready=ready)
+    obj = install(sim, specs.cluster(rollout={"progressDeadlineSeconds": 60}))
+    sim.apply(specs.with_spec(obj, image=broken_image))
+
+    sim.run_until(lambda: (specs.condition(sim, "Degraded") or {}).get("status") == "True", 10)
+    assert sim.clock.now().timestamp() - EPOCH.timestamp() >= 60
+    degraded = specs.condition(sim, "Degraded")
+    assert degraded is not None and degraded["reason"] == "ProgressDeadlineExceeded"
+    assert "controllers" in degraded["message"]
+    assert states(sim)["controllers"] == "Degraded"
+    assert {states(sim)[p] for p in ("brokers", "hot", "cold", "minions")} == {"Waiting"}
+    for name in ("brokers", "hot", "cold", "minions"):
+        assert {specs.pod_image(p) for p in specs.pods(sim, name)} == {specs.IMAGE}
+
+    sim.apply(specs.with_spec(obj, image=NEW_IMAGE))
+    sim.run_until(lambda: specs.is_ready(sim), 30)
+    assert (specs.condition(sim, "Degraded") or {}).get("status") == "False"
+    assert all(specs.pod_image(p) == NEW_IMAGE for n in specs.statefulsets(sim) for p in specs.pods(sim, n))
+    assert_clean(sim)
+
+
+def test_pause_freezes_every_child_and_resume_applies_the_change(sim: Simulation) -> None:
+    obj = install(sim)
+    sim.apply(specs.with_spec(obj, paused=True))
+    mark = len(sim.api.writes)
+    pods_before = {p["metadata"]["uid"] for n in specs.statefulsets(sim) for p in specs.pods(sim, n)}
+
+    sim.apply(specs.with_spec(obj, paused=True, image=NEW_IMAGE))
+    sim.step(5)
+    assert metacontroller_writes(sim, mark) == []
+    assert {p["metadata"]["uid"] for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == pods_before
+    paused = specs.condition(sim, "Paused")
+    assert paused is not None and paused["status"] == "True"
+
+    sim.apply(specs.with_spec(obj, paused=False, image=NEW_IMAGE))
+    sim.run_until(lambda: specs.is_ready(sim), 30)
+    assert all(specs.pod_image(p) == NEW_IMAGE for n in specs.statefulsets(sim) for p in specs.pods(sim, n))
+    assert_clean(sim)
+
+
+def test_deleting_the_cluster_removes_every_child_and_pod(sim: Simulation) -> None:
+    install(sim)
+    sim.delete(specs.cluster_key())
+    sim.step()
+    assert [f"{o['kind']}/{o['metadata']['name']}" for o in sim.api.all_objects()] == []
+    assert_clean(sim)
+
+
+def test_storage_size_change_is_reported_not_applied_and_does_not_loop(sim: Simulation) -> None:
+    obj = install(sim)
+    claims_before = specs.statefulset(sim, "hot")["spec"]["volumeClaimTemplates"]  # type: ignore[index]
+    mark = len(sim.api.writes)
+    sim.apply(specs.edit_pool(obj, "hot", kubernetes={"storage": {"size": "10Gi"}}))
+    sim.step(8)
+
+    assert specs.statefulset(sim, "hot")["spec"]["volumeClaimTemplates"] == claims_before  # type: ignore[index]
+    degraded = specs.condition(sim, "Degraded")
+    assert degraded is not None and degraded["status"] == "True"
+    assert degraded["reason"] == "ImmutableFieldChanged"
+    assert "spec.pools[2].kubernetes.storage" in degraded["message"]
+    assert metacontroller_writes(sim, mark) == []
+    assert_clean(sim)
+
+
+def test_v1_and_v2_requests_drive_the_same_install(make_sim: MakeSim) -> None:
+    outcomes = []
+    for version in ("v1", "v2"):
+        sim = make_sim(options=SimOptions(hook_version=version))
+        install(sim)
+        outcomes.append([(w.verb, str(w.key), w.step) for w in sim.api.writes])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_slow_pods_only_slow_the_rollout_down(make_sim: MakeSim) -> None:
+    sim = make_sim(ready=ready_after(1, per_pool={"pinot-hot": 3}))
+    install(sim, max_steps=40)
+    assert_clean(sim)
