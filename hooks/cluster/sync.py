@@ -13,7 +13,7 @@ from typing import Any
 from hooks.children import as_observed, sort_children
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS, ConfigInput, render_config
-from hooks.cluster.rollout import Observation, PoolStep, PreviousPool, plan, resync_after
+from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
 from hooks.cluster.services import config_map, disruption_budget, headless_service, role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
@@ -98,8 +98,24 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     if removing and not spec.paused:
         resync = resync or 10.0
     response = HookResponse(status=status, children=sort_children(children), resync_after_seconds=resync)
-    summary = "paused" if spec.paused else ", ".join(f"{s.pool.name}={s.state.value}" for s in steps)
-    return Decision(response.to_json_object(), summary)
+    return Decision(response.to_json_object(), "paused" if spec.paused else decision_summary(steps, removing))
+
+
+def decision_summary(steps: list[PoolStep], removing: list[str]) -> str:
+    """What this call decided, for the log: `created=a released=b waiting=c,d ready=e`."""
+    groups: dict[str, list[str]] = {}
+    for step in steps:
+        if step.observation is None:
+            verb = "created" if step.emit else "waiting"
+        elif step.state in (PoolState.ROLLING_OUT, PoolState.DEGRADED):
+            verb = "released" if step.state is PoolState.ROLLING_OUT else "degraded"
+        else:
+            verb = "waiting" if step.state is PoolState.WAITING else "ready"
+        groups.setdefault(verb, []).append(step.pool.name)
+    if removing:
+        groups["removing"] = removing
+    order = ("created", "released", "degraded", "waiting", "ready", "removing")
+    return " ".join(f"{verb}={','.join(groups[verb])}" for verb in order if verb in groups)
 
 
 def _context(name: str, namespace: str, spec: PinotClusterSpec) -> ClusterContext:

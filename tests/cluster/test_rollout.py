@@ -107,3 +107,17 @@ def test_pool_that_never_gets_ready_turns_degraded_after_the_deadline() -> None:
 def test_rolling_pool_asks_to_be_called_back_at_its_deadline() -> None:
     body = sync_cluster(request(parent()), NOW).body
     assert body["resyncAfterSeconds"] == 901
+
+
+def test_log_summary_says_what_was_decided() -> None:
+    rounds = Rounds(parent())
+    assert rounds_summary(rounds) == "created=controllers waiting=brokers,hot,cold,minions"
+    assert rounds_summary(rounds) == "created=brokers waiting=hot,cold,minions ready=controllers"
+
+
+def rounds_summary(rounds: Rounds) -> str:
+    from hooks.cluster.sync import sync_cluster as run
+
+    summary = run(request(rounds.parent, list(rounds.children.values())), rounds.now).summary
+    rounds.step()
+    return summary
