@@ -30,7 +30,7 @@ from typing import Any
 from tests.crds import crdcheck
 from tests.sim import defaults
 from tests.sim.clock import SimClock
-from tests.sim.jsondata import clone
+from tests.sim.jsondata import clone, stored_numbers
 from tests.sim.kinds import Registry, ResourceType
 
 JsonObject = dict[str, Any]
@@ -243,7 +243,7 @@ class ApiServer:
         rtype = self._type(key)
         if key in self._objects:
             raise ApiError(409, "AlreadyExists", f"{key} already exists")
-        new = clone(obj)
+        new = stored_numbers(clone(obj))
         meta = new.setdefault("metadata", {})
         for field in (*SYSTEM_METADATA, "resourceVersion"):
             meta.pop(field, None)
@@ -270,7 +270,7 @@ class ApiServer:
         given_rv = (obj.get("metadata") or {}).get("resourceVersion")
         if given_rv is not None and str(given_rv) != old_meta["resourceVersion"]:
             raise ApiError(409, "Conflict", f"{key}: the object has been modified; please apply your changes")
-        new = clone(obj)
+        new = stored_numbers(clone(obj))
         meta = new.setdefault("metadata", {})
         for field in SYSTEM_METADATA:
             if field in old_meta:
@@ -303,7 +303,7 @@ class ApiServer:
         if old is None:
             raise ApiError(404, "NotFound", f"{key} not found")
         new = clone(old)
-        status = clone(obj.get("status"))
+        status = stored_numbers(clone(obj.get("status")))
         if rtype.schema is not None:
             status_schema = (rtype.schema.get("properties") or {}).get("status") or {}
             status = prune(status or {}, status_schema)

@@ -21,7 +21,9 @@ Job (batch/v1, no indexed or parallel completions): one Pod at a time; after `ru
 steps its command runs through a `JobBinding` (a Python callable, so a test can run the product's
 CLI in-process against a fake Pinot); the Pod terminates with the exit code and the termination
 message the command wrote, the Job counts succeeded/failed pods, retries up to `backoffLimit`, and
-sets a `Complete` or `Failed` condition (reason `BackoffLimitExceeded`).
+sets a `Complete` or `Failed` condition: reason `PodFailurePolicy` when a `FailJob` rule matches
+the exit code, `BackoffLimitExceeded` otherwise. The termination message is the file the command
+wrote (at most 4 KiB) or, with `FallbackToLogsOnError` and a failure, the tail of its output.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.sim.apiserver import ApiServer, ObjectKey, key_of
+from tests.sim.apiserver import ApiServer, key_of
 from tests.sim.clock import SimClock
 from tests.sim.jsondata import clone
 
@@ -275,8 +277,15 @@ class Invocation:
     termination_message_path: str
 
 
-# Invocation -> (exit code, termination message)
-JobRunner = Callable[[Invocation], tuple[int, str]]
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    termination_message: str = ""  # what the command wrote to its termination message path
+    logs: str = ""  # stdout and stderr
+
+
+JobRunner = Callable[[Invocation], RunResult]
+FALLBACK_LOG_BYTES = 2048  # the kubelet keeps the last 80 lines or 2 KiB of the log
 
 
 @dataclass
@@ -330,6 +339,17 @@ class JobController:
         if succeeded >= int(spec.get("completions", 1)):
             conditions.append(
                 {"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now}
+            )
+        elif (matched := _fail_job_rule(spec, pods)) is not None:
+            conditions.append(
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "PodFailurePolicy",
+                    "message": matched,
+                    "lastProbeTime": now,
+                    "lastTransitionTime": now,
+                }
             )
         elif failed > int(spec.get("backoffLimit", 6)):
             conditions.append(
@@ -401,7 +421,14 @@ class JobController:
         if binding is None:
             raise LookupError(f"no JobBinding runs {invocation.argv!r} (Job {job['metadata']['name']})")
         self.runs.append(invocation)
-        code, message = binding.run(invocation)
+        result = binding.run(invocation)
+        code, message = result.exit_code, result.termination_message[:4096]
+        if (
+            not message.strip()
+            and code != 0
+            and container.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+        ):
+            message = "\n".join(result.logs.splitlines()[-80:])[-FALLBACK_LOG_BYTES:]
         now = self.clock.timestamp()
         pod["status"] = {
             "phase": "Succeeded" if code == 0 else "Failed",
@@ -481,19 +508,28 @@ class JobController:
         return files
 
 
+def _fail_job_rule(spec: JsonObject, pods: list[JsonObject]) -> str | None:
+    """The message of a `podFailurePolicy` FailJob rule matched by a failed pod's exit code."""
+    for rule in (spec.get("podFailurePolicy") or {}).get("rules") or []:
+        codes = rule.get("onExitCodes")
+        if rule.get("action") != "FailJob" or not codes:
+            continue
+        for pod in pods:
+            if pod["status"].get("phase") != "Failed":
+                continue
+            for container in pod["status"].get("containerStatuses") or []:
+                if codes.get("containerName") not in (None, container["name"]):
+                    continue
+                code = container["state"]["terminated"]["exitCode"]
+                listed = code in codes.get("values", [])
+                if listed == (codes.get("operator", "In") == "In"):
+                    return (
+                        f"Container {container['name']} for pod {pod['metadata']['namespace']}/"
+                        f"{pod['metadata']['name']} failed with exit code {code} matching FailJob rule"
+                    )
+    return None
+
+
 def _finished(job: JsonObject) -> bool:
     conditions = (job.get("status") or {}).get("conditions") or []
     return any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
-
-
-__all__ = [
-    "Invocation",
-    "JobBinding",
-    "JobController",
-    "JobRunner",
-    "ObjectKey",
-    "ReadyPolicy",
-    "StatefulSetController",
-    "pod_ready",
-    "ready_after",
-]

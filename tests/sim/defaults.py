@@ -182,7 +182,9 @@ def job(obj: JsonObject, allocate: Allocator) -> None:
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
-    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    spec.setdefault(
+        "podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
+    )
     uid = obj["metadata"]["uid"]
     name = obj["metadata"]["name"]
     if not spec.get("manualSelector"):
