@@ -3,7 +3,7 @@
 The templates are the single source of truth for the keys the control plane owns: the set of
 owned keys per role is read from the templates themselves at import, so a user property can
 never duplicate one (newer Pinot refuses to start on a duplicate key). Environments are built
-once per process; nothing is compiled on the request path.
+once per process; nothing is compiled on the request path, and each distinct config is rendered once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -82,13 +82,24 @@ class ConfigInput:
 def render_config(config: ConfigInput) -> str:
     merged = dict(ROLE_DEFAULTS[config.role])
     merged.update(config.properties)
-    return _template(config.role).render(
-        pool=config.pool,
-        cluster_name=config.cluster_name,
-        zookeeper=config.zookeeper,
+    return _render(
+        config.role, config.pool, config.cluster_name, config.zookeeper, tuple(sorted(merged.items()))
+    )
+
+
+@lru_cache(maxsize=512)
+def _render(
+    role: Role, pool: str, cluster_name: str, zookeeper: str, properties: tuple[tuple[str, str], ...]
+) -> str:
+    """The text is a pure function of the template's inputs, and most pools are unchanged from one
+    sync to the next: each distinct input is rendered once."""
+    return _template(role).render(
+        pool=pool,
+        cluster_name=cluster_name,
+        zookeeper=zookeeper,
         ports=PORTS,
-        data_dir=DATA_DIR[config.role],
-        properties=sorted(merged.items()),
+        data_dir=DATA_DIR[role],
+        properties=list(properties),
     )
 
 
