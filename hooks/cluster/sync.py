@@ -48,6 +48,7 @@ class RenderedPool:
     config_hash: str
     config_text: str
     template_hash: str
+    template: JsonObject  # the pod template, built once per sync for both its hash and the StatefulSet
 
 
 def sync_cluster(request: HookRequest, now: datetime) -> Decision:
@@ -148,7 +149,8 @@ def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     digest = content_hash(text)
     name = naming.config_map_name(cluster.name, pool.name, digest)
     labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    return RenderedPool(pool, name, digest, text, template_hash(pod_template(pool, cluster, name, labels)))
+    template = pod_template(pool, cluster, name, labels)
+    return RenderedPool(pool, name, digest, text, template_hash(template), template)
 
 
 IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
@@ -170,7 +172,13 @@ def _desired_children(
             continue
         pool = rendered[step.pool.name]
         desired = statefulset(
-            step.pool, cluster, pool.config_name, step.partition, volume_claim_templates(step.pool)
+            step.pool,
+            cluster,
+            pool.config_name,
+            step.partition,
+            volume_claim_templates(step.pool),
+            template=pool.template,
+            template_digest=pool.template_hash,
         )
         current = observed.get(*STATEFULSET, desired["metadata"]["name"])
         if current is not None:

@@ -222,9 +222,14 @@ def statefulset(
     config_map: str,
     partition: int,
     claim_templates: list[JsonObject],
+    template: JsonObject | None = None,
+    template_digest: str | None = None,
 ) -> JsonObject:
+    """`template` and `template_digest`, when given, are `pod_template(...)` for the same pool and
+    config map and its `template_hash`, already built by the caller (they are not rebuilt)."""
     labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    template = pod_template(pool, cluster, config_map, labels)
+    if template is None:
+        template = pod_template(pool, cluster, config_map, labels)
     spec: JsonObject = {
         "replicas": pool.replicas,
         "serviceName": naming.headless_service_name(cluster.name, pool.name),
@@ -244,7 +249,7 @@ def statefulset(
         "metadata": {
             "name": naming.statefulset_name(cluster.name, pool.name),
             "labels": labels,
-            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_hash(template)},
+            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_digest or template_hash(template)},
         },
         "spec": spec,
     }
