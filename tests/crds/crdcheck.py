@@ -420,7 +420,6 @@ _COPIED_KEYS: Final = (
     "multipleOf",
     "minLength",
     "maxLength",
-    "pattern",
     "minItems",
     "maxItems",
     "minProperties",
@@ -430,9 +429,21 @@ _COPIED_KEYS: Final = (
 )
 
 
+def go_pattern(pattern: str) -> str:
+    """The Python regex that matches what the API server's (Go RE2) pattern matches.
+
+    A final `$` in Python also matches before a trailing newline; in Go it matches only at the end.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
+
+
 def to_json_schema(schema: Schema, *, root: bool = True) -> JsonObject:
     """Translate an OpenAPI v3 (Kubernetes flavour) schema into JSON Schema 2020-12."""
     out: JsonObject = {key: copy.deepcopy(schema[key]) for key in _COPIED_KEYS if key in schema}
+    if "pattern" in schema:
+        out["pattern"] = go_pattern(schema["pattern"])
     nullable = bool(schema.get("nullable"))
     kind = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):

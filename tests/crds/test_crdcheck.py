@@ -63,6 +63,7 @@ WIDGET_SCHEMA: dict[str, Any] = {
                 },
                 "port": {"x-kubernetes-int-or-string": True},
                 "note": {"type": "string", "maxLength": 8, "nullable": True},
+                "word": {"type": "string", "maxLength": 8, "pattern": "^[a-z]+$"},
                 "when": {"type": "string", "format": "date-time"},
                 "count": {"type": "integer", "format": "int32"},
                 "tags": {
@@ -194,6 +195,9 @@ def test_non_bool_result_fails() -> None:
         ({"port": "http"}, None),
         ({"port": 1.5}, "is not valid under any of the given schemas"),
         ({"note": None}, None),
+        ({"word": "abc"}, None),
+        # Go's `$` matches only at the very end: a trailing newline is refused.
+        ({"word": "abc\n"}, "does not match"),
         ({"when": "2024-01-02T03:04:05Z"}, None),
         ({"when": "yesterday"}, "is not a 'date-time'"),
         ({"count": 2**31}, "is not a 'int32'"),

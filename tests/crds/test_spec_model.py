@@ -8,6 +8,7 @@ from the CRD's OpenAPI schema and feeds the defaulted spec to the model.
 
 from __future__ import annotations
 
+import copy
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -17,9 +18,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hooks.cluster.quantity import canonical_quantity
 from hooks.cluster.spec import PinotClusterSpec
+from hooks.cluster.validation import parse_spec
 
-from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, schema_errors
+from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, schema_errors, validate_custom_resource
 
 Json = Any
 SPEC_SCHEMA: Mapping[str, Any] = load_crds()["PinotCluster"].schema["properties"]["spec"]
@@ -137,6 +140,12 @@ SPECS = {
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
+def test_hook_accepts_the_specs(spec: Json) -> None:
+    stored = default_custom_resource(_cluster(spec))
+    assert parse_spec(stored["spec"], stored["metadata"]["name"])[1] == []
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=SPECS.keys())
 def test_crd_defaults_equal_model_defaults(spec: Json) -> None:
     """The API server's defaulting and the model's defaults produce the same spec."""
     stored = default_custom_resource(_cluster(spec))["spec"]
@@ -198,3 +207,54 @@ def test_model_accepts_whatever_the_crd_schema_accepts(spec: Json) -> None:
     stored = default_custom_resource(_cluster(spec))
     assert schema_errors(stored) == []  # the generator only makes schema-valid objects
     PinotClusterSpec.model_validate(stored["spec"])
+
+
+_SIZE = SPEC_SCHEMA["properties"]["pools"]["items"]["properties"]["kubernetes"]["properties"]["storage"]
+_SIZE_PATTERN: str = _SIZE["properties"]["size"]["pattern"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=st.from_regex(_SIZE_PATTERN, fullmatch=True).filter(lambda s: len(s) <= 64))
+def test_hook_parses_every_storage_size_the_crd_accepts(size: str) -> None:
+    """Including quickly: an unbounded decimal exponent would cost the hook a huge integer."""
+    canonical_quantity(size)
+
+
+def _with(path: str, value: Json) -> Json:
+    """The minimal spec with one field (dotted path, list indices as numbers) replaced."""
+    spec = copy.deepcopy(_MINIMAL_SPEC)
+    *parents, last = path.split(".")
+    target: Any = spec
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
+    target[int(last) if last.isdigit() else last] = value
+    return spec
+
+
+REFUSED_BY_BOTH = {
+    "blank clusterName": _with("clusterName", "  "),
+    "jvmOpts on two lines": _with("defaults.server.pinot.jvmOpts", "-Xmx1G\n-Xms1G"),
+    "plugin list in one entry": _with("pools.2.pinot.plugins", ["pinot-s3,pinot-parquet"]),
+    "property value on two lines": _with("defaults.common.pinot.properties", {"a.b": "x\ny"}),
+    "pool name with capitals": _with("pools.0.name", "Controller"),
+    "duplicate pool names": _with("pools.1", {"name": "c", "role": "broker"}),
+    "no server pool": _with("pools.2", {"name": "s", "role": "minion"}),
+    "incomplete deploymentOrder": _with("deploymentOrder", ["controller", "broker", "server"]),
+    "storage size that is no quantity": _with("pools.2.kubernetes", {"storage": {"size": "ten gigs"}}),
+}
+
+
+@pytest.mark.parametrize("spec", REFUSED_BY_BOTH.values(), ids=REFUSED_BY_BOTH.keys())
+def test_crd_refuses_at_admission_what_the_hook_refuses(spec: Json) -> None:
+    obj = _cluster(spec)
+    assert validate_custom_resource(obj) != []
+    stored = default_custom_resource(obj)
+    assert parse_spec(stored["spec"], stored["metadata"]["name"])[1] != []
+
+
+def test_crd_refuses_storage_sizes_with_huge_exponents() -> None:
+    """The hook would spend unbounded time expanding 1e99999999 into an integer."""
+    errors = validate_custom_resource(
+        _cluster(_with("pools.2.kubernetes", {"storage": {"size": "1e99999999"}}))
+    )
+    assert [e for e in errors if "storage.size" in e]
