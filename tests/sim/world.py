@@ -188,7 +188,14 @@ class Simulation:
         return self.metacontroller.errors
 
     def failed_writes(self) -> list[Write]:
-        return [w for w in self.api.writes if not w.ok]
+        """Refused writes, except those Metacontroller expects and swallows (contract §3 "Applying
+        children": NotFound on delete, AlreadyExists on create, NotFound/Conflict on update)."""
+        swallowed = {("delete", "404"), ("create", "409"), ("update", "404"), ("update", "409")}
+        return [
+            w
+            for w in self.api.writes
+            if not w.ok and not (w.actor == "metacontroller" and (w.verb, (w.error or "")[:3]) in swallowed)
+        ]
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> JsonObject | None:
         return self.api.get(api_version, kind, namespace, name)
