@@ -24,6 +24,12 @@ _DECIMAL_SUFFIX = {exponent: suffix for suffix, exponent in _DECIMAL.items()}
 _BINARY_SUFFIX = {power: suffix for suffix, power in _BINARY.items()}
 
 
+# Far beyond any real quantity (the largest suffix is E, 10^18), and small enough that computing
+# the canonical form stays cheap: a huge exponent in a hostile spec must not stall a hook worker.
+MAX_EXPONENT = 30
+MAX_LENGTH = 64
+
+
 class QuantityError(ValueError):
     pass
 
@@ -37,11 +43,15 @@ def canonical_quantity(value: Any) -> str:
 @lru_cache(maxsize=1024)
 def _canonical_text(text: str) -> str:
     """Pure in `text`, and called for every quantity of every pool on every sync: remembered."""
-    match = _PATTERN.match(text)
+    match = _PATTERN.match(text) if len(text) <= MAX_LENGTH else None
     if not match:
-        raise QuantityError(f"{text!r} is not a Kubernetes quantity (for example '4Gi', '500m', '2')")
+        raise QuantityError(
+            f"{text[:MAX_LENGTH]!r} is not a Kubernetes quantity (for example '4Gi', '500m', '2')"
+        )
     number = Fraction(match["number"])
     suffix = match["suffix"] or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1 and abs(int(suffix[1:])) > MAX_EXPONENT:
+        raise QuantityError(f"{text!r} is out of range for a Kubernetes quantity")
     if suffix in _BINARY:
         amount = number * 1024 ** _BINARY[suffix]
         style = "binary"

@@ -9,7 +9,7 @@ past a drifted CRD is reported instead of silently ignored.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,7 @@ class Storage(_Strict):
 
 
 class ServiceSettings(_Strict):
-    type: str | None = None
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = None
     annotations: dict[str, str] | None = None
 
 
