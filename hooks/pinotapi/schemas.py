@@ -5,7 +5,7 @@ Steps of `apply_schema`:
 1. `GET /schemas/{name}`: 200 is what Pinot holds, 404 is absent, anything else is an error (a 401 or
    500 body is never taken for "exists" or "absent").
 2. Absent: `POST /schemas?override=false`. A 409 means someone created it meanwhile: compare again.
-3. Held and equal (see `normalise.py`, after filling field-spec defaults on both sides): `Unchanged`.
+3. Held and equal (see `normalise.py`, after `normalised_schema` on both sides): `Unchanged`.
 4. Held and different: `PUT /schemas/{name}?reload=&force=`. Pinot answers 400 "Backward incompatible
    schema ..." for a change that drops a column or changes a column's type or single/multi-value
    (`IncompatibleSchema`, unless `force`).
@@ -40,22 +40,80 @@ FIELD_SPEC_LISTS: Final = (
     "complexFieldSpecs",
 )
 FIELD_SPEC_DEFAULTS: Final[Mapping[str, Any]] = {"singleValueField": True, "notNull": False}
+DEFAULT_MAX_LENGTH: Final = 512
+
+# Pinot's default null value per data type (`FieldSpec`): metrics default to zero, dimension and
+# date-time columns to the type's minimum, "null", false (0) or empty bytes.
+_DIMENSION_NULLS: Final[Mapping[str, str]] = {
+    "INT": "-2147483648",
+    "LONG": "-9223372036854775808",
+    "FLOAT": "-Infinity",
+    "DOUBLE": "-Infinity",
+    "BIG_DECIMAL": "0",
+    "BOOLEAN": "0",
+    "TIMESTAMP": "0",
+    "STRING": "null",
+    "JSON": "null",
+    "BYTES": "",
+}
+_METRIC_NULLS: Final[Mapping[str, str]] = {
+    "INT": "0",
+    "LONG": "0",
+    "FLOAT": "0",
+    "DOUBLE": "0",
+    "BIG_DECIMAL": "0",
+    "BYTES": "",
+}
 
 
 def normalised_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy with Pinot's field-spec defaults filled in, so stating a default equals leaving it out."""
+    """A copy in which stating one of Pinot's field-spec defaults equals leaving it out.
+
+    Pinot serialises a field spec without the values that equal their defaults (a real 0.11
+    controller answers `{"name": "id", "dataType": "STRING"}` for a spec sent with
+    `singleValueField: true`, `maxLength: 512` and `defaultNullValue: "null"`), while other versions may
+    print some of them. So, on both sides: `singleValueField` and `notNull` are filled in with their
+    defaults (so a held `false` still differs from an unstated `true`), and `maxLength` and
+    `defaultNullValue` are dropped when they equal Pinot's default for the column's type.
+    """
     result = dict(schema)
     for key in FIELD_SPEC_LISTS:
         specs = result.get(key)
         if isinstance(specs, list):
-            result[key] = [_with_defaults(spec) for spec in specs]
+            nulls = _METRIC_NULLS if key == "metricFieldSpecs" else _DIMENSION_NULLS
+            result[key] = [_with_defaults(spec, nulls) for spec in specs]
     if isinstance(result.get("timeFieldSpec"), Mapping):
-        result["timeFieldSpec"] = _with_defaults(result["timeFieldSpec"])
+        result["timeFieldSpec"] = _with_defaults(result["timeFieldSpec"], _DIMENSION_NULLS)
     return result
 
 
-def _with_defaults(spec: Any) -> Any:
-    return {**FIELD_SPEC_DEFAULTS, **spec} if isinstance(spec, Mapping) else spec
+def _with_defaults(spec: Any, nulls: Mapping[str, str]) -> Any:
+    if not isinstance(spec, Mapping):
+        return spec
+    result = {**FIELD_SPEC_DEFAULTS, **spec}
+    if _same_number(result.get("maxLength"), str(DEFAULT_MAX_LENGTH)):
+        del result["maxLength"]
+    data_type = result.get("dataType")
+    default = nulls.get(data_type) if isinstance(data_type, str) else None
+    if "defaultNullValue" in result and default is not None:
+        value = result["defaultNullValue"]
+        if data_type == "BOOLEAN" and isinstance(value, str | bool):
+            value = {"false": "0", "true": "1"}.get(str(value).lower(), value)
+        if str(value) == default or _same_number(value, default):
+            del result["defaultNullValue"]
+    return result
+
+
+def _same_number(value: Any, default: str) -> bool:
+    """True when `value` (a JSON number or a string) spells the same number as `default`."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    for parse in (int, float):
+        try:
+            return bool(parse(str(value).strip()) == parse(default))
+        except ValueError:
+            continue
+    return False
 
 
 def apply_schema(
