@@ -8,7 +8,9 @@ Steps of `apply_schema`:
 3. Held and equal (see `normalise.py`, after `normalised_schema` on both sides): `Unchanged`.
 4. Held and different: `PUT /schemas/{name}?reload=&force=`. Pinot answers 400 "Backward incompatible
    schema ..." for a change that drops a column or changes a column's type or single/multi-value
-   (`IncompatibleSchema`, unless `force`).
+   (`IncompatibleSchema`). `force=true` makes 1.x accept it; a real 0.11.0 controller has no `force`
+   parameter on schema writes and still answers 400, which is reported as `IncompatibleSchema` saying
+   that Pinot refused even with force.
 
 Reload detection: with `reload=true` Pinot stores the schema first and *then* reloads the tables named
 after it, answering 404 "Failed to find table <name> to reload" when there is none yet. A 404 alone could
@@ -168,8 +170,14 @@ class _SchemaApply:
             return Outcome.succeeded("Unchanged", self.name, "Pinot already holds this schema", 200)
         params = {"reload": _flag(self.reload), "force": _flag(self.force)}
         reply = self.controller.put(self.path, self.document, params)
-        if reply.status == 400 and "incompatible" in reply.message.lower() and not self.force:
-            return Outcome.failed("IncompatibleSchema", self.name, reply.message, reply.status)
+        if reply.status == 400 and "incompatible" in reply.message.lower():
+            message = reply.message
+            if self.force:
+                message = (
+                    "Pinot refused this backward-incompatible change even with --force (this Pinot "
+                    f"version does not let force bypass its schema compatibility check): {reply.message}"
+                )
+            return Outcome.failed("IncompatibleSchema", self.name, message, reply.status)
         if reply.status == 404 and self.reload:
             return self.after_reload_not_found(reply, changed)
         if not reply.ok:
