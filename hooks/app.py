@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,11 +22,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from pydantic import BaseModel, ValidationError
 
 from hooks import jsonio
-from hooks.contract import CustomizeRequest, HookRequest
+from hooks.contract import ClockFreeDecision, CustomizeRequest, HookRequest
 from hooks.decision import Decision
 
 LOG = logging.getLogger("pinot_control_plane.hooks")
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+DEFAULT_ANSWER_CACHE_BYTES = 16 * 1024 * 1024
 
 Clock = Callable[[], datetime]
 
@@ -42,6 +44,60 @@ class Route:
     hook: str
     model: type[BaseModel]
     handle: Callable[[Any, datetime], Decision]
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    payload: bytes
+    parent: str
+    generation: int | None
+    summary: str
+
+
+class AnswerCache:
+    """Clock-free answers (`ClockFreeDecision`) by route and exact request body.
+
+    A hit needs the very same bytes (the dict compares keys in full), so it is the answer the hook
+    would compute now. One entry per parent and route (a newer request of a parent replaces the
+    older one), least recently used evicted first, requests and answers together at most
+    `max_bytes`.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[tuple[str, bytes], CachedAnswer] = OrderedDict()
+        self._by_parent: dict[tuple[str, str], bytes] = {}
+
+    def get(self, path: str, body: bytes) -> CachedAnswer | None:
+        found = self._entries.get((path, body))
+        if found is not None:
+            self._entries.move_to_end((path, body))
+        return found
+
+    def put(self, path: str, body: bytes, answer: CachedAnswer) -> None:
+        if len(body) + len(answer.payload) > self.max_bytes:
+            return
+        older = self._by_parent.get((path, answer.parent))
+        if older is not None:
+            self._drop((path, older))
+        self._drop((path, body))
+        self._entries[(path, body)] = answer
+        self._by_parent[(path, answer.parent)] = body
+        self.size += len(body) + len(answer.payload)
+        while self.size > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: tuple[str, bytes]) -> None:
+        answer = self._entries.pop(key, None)
+        if answer is None:
+            return
+        self.size -= len(key[1]) + len(answer.payload)
+        if self._by_parent.get((key[0], answer.parent)) is key[1]:
+            del self._by_parent[(key[0], answer.parent)]
 
 
 class RequestRejected(Exception):
@@ -67,6 +123,7 @@ def create_app(
     clock: Clock = utc_now,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     routes: list[Route] | None = None,
+    answer_cache_bytes: int = DEFAULT_ANSWER_CACHE_BYTES,
 ) -> FastAPI:
     app = FastAPI(
         title="pinot-control-plane hooks",
@@ -82,9 +139,11 @@ def create_app(
         buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     )
 
+    answers = AnswerCache(answer_cache_bytes)
+    app.state.answers = answers
     defs: dict[str, Any] = {}
     for route in routes if routes is not None else default_routes():
-        defs.update(_add_hook_route(app, route, clock, max_body_bytes, latency))
+        defs.update(_add_hook_route(app, route, clock, max_body_bytes, latency, answers))
     _publish_schemas(app, defs)
 
     @app.get("/healthz", response_class=PlainTextResponse)
@@ -103,7 +162,7 @@ def create_app(
 
 
 def _add_hook_route(
-    app: FastAPI, route: Route, clock: Clock, max_body_bytes: int, latency: Histogram
+    app: FastAPI, route: Route, clock: Clock, max_body_bytes: int, latency: Histogram, answers: AnswerCache
 ) -> dict[str, Any]:
     schema = route.model.model_json_schema(ref_template="#/components/schemas/{model}")
     request_body = {
@@ -120,11 +179,18 @@ def _add_hook_route(
         status_code = 500
         try:
             body = await _read_bounded(request, max_body_bytes)
-            parsed = _parse(route.model, body)
-            parent, generation = _identify(parsed)
-            decision = route.handle(parsed, clock())
-            decision_text = decision.summary
-            payload = jsonio.dumps(decision.body)
+            cached = answers.get(route.path, body)
+            if cached is not None:
+                payload, parent, generation = cached.payload, cached.parent, cached.generation
+                decision_text = cached.summary
+            else:
+                parsed = _parse(route.model, body)
+                parent, generation = _identify(parsed)
+                decision = route.handle(parsed, clock())
+                decision_text = decision.summary
+                payload = jsonio.dumps(decision.body)
+                if isinstance(decision, ClockFreeDecision):
+                    answers.put(route.path, body, CachedAnswer(payload, parent, generation, decision_text))
             outcome, status_code = "ok", 200
             return Response(payload, media_type="application/json")
         except RequestRejected as rejected:

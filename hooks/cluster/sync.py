@@ -27,7 +27,7 @@ from hooks.cluster.workload import (
     volume_claim_templates,
 )
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
-from hooks.contract import HookRequest, HookResponse, Observed
+from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
 from hooks.decision import Decision
 from hooks.hashing import content_hash
 
@@ -39,6 +39,7 @@ CONFIGMAP = ("v1", "ConfigMap")
 PDB = ("policy/v1", "PodDisruptionBudget")
 CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB)
 MAX_ERRORS_IN_MESSAGE = 10
+CLOCK_STATES = (PoolState.ROLLING_OUT, PoolState.DEGRADED)  # states decided by elapsed time
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,16 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     if removing and not spec.paused:
         resync = resync or 10.0
     response = HookResponse(status=status, children=sort_children(children), resync_after_seconds=resync)
-    return Decision(response.to_json_object(), "paused" if spec.paused else decision_summary(steps, removing))
+    decide = ClockFreeDecision if _clock_free(steps, status["conditions"], now_text) else Decision
+    return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(steps, removing))
+
+
+def _clock_free(steps: list[PoolStep], conditions: list[JsonObject], now_text: str) -> bool:
+    """Whether the answer is the same at any time: no pool is rolling out (its deadline and the
+    resync delay count from the clock) and no transition time came from the clock in this call."""
+    return all(step.state not in CLOCK_STATES and step.since != now_text for step in steps) and all(
+        condition.get("lastTransitionTime") != now_text for condition in conditions
+    )
 
 
 def decision_summary(steps: list[PoolStep], removing: list[str]) -> str:
@@ -281,4 +291,5 @@ def _invalid(
     )
     children = [as_observed(obj) for objects in observed.by_type.values() for obj in objects.values()]
     response = HookResponse(status=status, children=sort_children(children))
-    return Decision(response.to_json_object(), f"invalid: {shown}")
+    decide = ClockFreeDecision if _clock_free([], status["conditions"], now_text) else Decision
+    return decide(response.to_json_object(), f"invalid: {shown}")
