@@ -9,7 +9,8 @@ Steps of `apply_table`:
 
 1. `POST /tables/validate`: Pinot checks the config against its schema before anything is written.
    A missing schema is `SchemaNotFound` (apply the schema first); any other 400 is `Rejected` with
-   Pinot's message.
+   Pinot's message. This step also keeps a table from being created without its schema: a real 0.11.0
+   controller's `POST /tables` accepts one, and only `/tables/validate` refuses ("Got empty schema").
 2. Read this half. 200 with this half is what Pinot holds; 404, or 200 without this half (older
    controllers answer `{}`), is absent; anything else is an error.
 3. Absent: `POST /tables` (a 409 means someone created it meanwhile: compare again). Held and equal
@@ -40,9 +41,10 @@ __all__ = ["TABLE_TYPES", "TableName", "apply_table", "delete_table", "table_nam
 
 TABLE_TYPES: Final = ("OFFLINE", "REALTIME")
 
-# Pinot: "Invalid table config: x_OFFLINE. Failed to find schema for table: x_OFFLINE".
+# Pinot 1.x: "Invalid table config: x_OFFLINE. Failed to find schema for table: x_OFFLINE";
+# Pinot 0.11: "Invalid table config: x_OFFLINE. Got empty schema".
 _SCHEMA_MISSING: Final = re.compile(
-    r"(failed to find|cannot find|could not find|missing|no) schema"
+    r"(failed to find|cannot find|could not find|missing|no|got empty) schema"
     r"|schema\b[^.]*\b(not found|does not exist)",
     re.IGNORECASE,
 )
