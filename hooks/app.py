@@ -3,10 +3,15 @@
 Everything here is transport: read the body (bounded), parse it, call a pure function with the
 current time, serialise once, log one line, observe latency. Failures never produce a 200: a
 request that is not Metacontroller-shaped gets 422, an oversized one 413, our own bug 500.
+
+Every answer carries an ETag naming its bytes; a request whose `If-None-Match` names the answer
+we would send gets 304 (Metacontroller's hook `etag` option). Answers a hook marks clock-free are
+kept by exact request bytes, so an identical resync is answered without calling the hook again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -49,9 +54,26 @@ class Route:
 @dataclass(frozen=True)
 class CachedAnswer:
     payload: bytes
+    etag: str
     parent: str
     generation: int | None
     summary: str
+
+
+def etag_of(payload: bytes) -> str:
+    """A strong entity tag naming exactly these answer bytes (128 bits of their SHA-256)."""
+    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """`If-None-Match` (RFC 9110, weak comparison) names the answer we would send now."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
 
 
 class AnswerCache:
@@ -181,7 +203,12 @@ def _add_hook_route(
             body = await _read_bounded(request, max_body_bytes)
             cached = answers.get(route.path, body)
             if cached is not None:
-                payload, parent, generation = cached.payload, cached.parent, cached.generation
+                payload, etag, parent, generation = (
+                    cached.payload,
+                    cached.etag,
+                    cached.parent,
+                    cached.generation,
+                )
                 decision_text = cached.summary
             else:
                 parsed = _parse(route.model, body)
@@ -189,10 +216,17 @@ def _add_hook_route(
                 decision = route.handle(parsed, clock())
                 decision_text = decision.summary
                 payload = jsonio.dumps(decision.body)
+                etag = etag_of(payload)
                 if isinstance(decision, ClockFreeDecision):
-                    answers.put(route.path, body, CachedAnswer(payload, parent, generation, decision_text))
+                    answers.put(
+                        route.path, body, CachedAnswer(payload, etag, parent, generation, decision_text)
+                    )
             outcome, status_code = "ok", 200
-            return Response(payload, media_type="application/json")
+            if etag_matches(request.headers.get("if-none-match"), etag):
+                # Metacontroller (hook `etag.enabled`) reuses the body it cached under this tag.
+                status_code = 304
+                return Response(status_code=304, headers={"ETag": etag})
+            return Response(payload, media_type="application/json", headers={"ETag": etag})
         except RequestRejected as rejected:
             outcome, status_code = "rejected", rejected.status
             decision_text = rejected.message
@@ -227,7 +261,8 @@ def _add_hook_route(
         name=route.hook,
         openapi_extra={"requestBody": request_body},
         responses={
-            200: {"description": "The desired children and status"},
+            200: {"description": "The desired children and status (with an ETag naming them)"},
+            304: {"description": "If-None-Match names the answer: unchanged, no body"},
             413: {"description": "Body too large"},
             422: {"description": "Not a Metacontroller request"},
             500: {"description": "Internal error"},

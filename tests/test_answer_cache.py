@@ -180,7 +180,7 @@ def test_the_cache_can_be_switched_off() -> None:
 
 
 def _answer(parent_name: str, size: int = 10) -> CachedAnswer:
-    return CachedAnswer(b"a" * size, parent_name, 1, "summary")
+    return CachedAnswer(b"a" * size, '"tag"', parent_name, 1, "summary")
 
 
 def test_cache_keeps_one_entry_per_parent() -> None:
