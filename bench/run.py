@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("post.lua")
 CONNECTIONS = 5  # Metacontroller's default number of workers
 SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
+KIND_LABELS = {"resync": "resync", "change": "change", "etag": "resync + ETag"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Plan:
     warmup: int  # per server and workload, before the blocks (0: a few requests only)
 
 
-FULL = Plan(blocks=6, seconds=5, warmup=2)
+FULL = Plan(blocks=5, seconds=5, warmup=2)
 QUICK = Plan(blocks=2, seconds=1, warmup=0)
 WARMUP_REQUESTS = 10
 
@@ -75,7 +76,8 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError(f"{self.name} did not answer /healthz within {timeout}s; see {self.log}")
 
-    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+        """Status, body and ETag header of one POST."""
         request = urllib.request.Request(
             f"{self.url}{path}",
             data=body,
@@ -84,9 +86,9 @@ class Server:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, answer.read()
+                return answer.status, answer.read(), answer.headers.get("ETag", "")
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            return error.code, error.read(), error.headers.get("ETag", "")
 
     def reset_peak_rss(self) -> None:
         """Clear VmHWM so that the next reading is the peak of what follows (Linux >= 4.0)."""
@@ -166,21 +168,42 @@ class Bench:
         self.sequence += SEQUENCE_STRIDE
         return self.sequence
 
-    def measure(self, workload: Workload, kind: str, etag: str = "") -> report.Row:
+    def measure(self, workload: Workload, kind: str) -> report.Row:
+        """`kind`: resync, change, or etag (a resync carrying the ETag of the hook's last answer,
+        as Metacontroller sends it with the hook's `etag` option; the floor gets a plain resync)."""
         body = self.workdir / f"{workload.name}.{kind}.request.json"
         vary = kind == "change"
         body.write_bytes(workload.change_template if vary else workload.resync_bytes())
+        etag = ""
+        if kind == "etag":
+            status, _, etag = self.hook.post(workload.path, workload.resync_bytes())
+            if status != 200 or not etag:
+                raise RuntimeError(f"{workload.name}: no ETag in the hook's answer (status {status})")
+        floor_kind = "change" if vary else "resync"
         targets = {
             "hook": f"{self.hook.url}{workload.path}",
-            "floor": f"{self.floor.url}/floor/{workload.name}/{kind}",
+            "floor": f"{self.floor.url}/floor/{workload.name}/{floor_kind}",
         }
+
+        def etag_for(name: str) -> str:
+            return etag if name == "hook" else ""
+
         for name, server in (("hook", self.hook), ("floor", self.floor)):
             if self.plan.warmup:
-                wrk(targets[name], self.plan.warmup, body, self._next_range() if vary else None, etag)
+                wrk(
+                    targets[name],
+                    self.plan.warmup,
+                    body,
+                    self._next_range() if vary else None,
+                    etag_for(name),
+                )
             else:
                 path = targets[name].removeprefix(server.url)
+                headers = {"If-None-Match": etag} if etag and name == "hook" else {}
                 for sequence in range(WARMUP_REQUESTS):
-                    server.post(path, workload.change_bytes(sequence) if vary else workload.resync_bytes())
+                    server.post(
+                        path, workload.change_bytes(sequence) if vary else workload.resync_bytes(), headers
+                    )
         blocks: dict[str, list[report.Block]] = {"hook": [], "floor": []}
         self.hook.reset_peak_rss()
         self.floor.reset_peak_rss()
@@ -188,11 +211,11 @@ class Bench:
             order = ("hook", "floor") if index % 2 == 0 else ("floor", "hook")
             for name in order:
                 first = self._next_range() if vary else None
-                blocks[name].append(wrk(targets[name], self.plan.seconds, body, first, etag))
+                blocks[name].append(wrk(targets[name], self.plan.seconds, body, first, etag_for(name)))
         return report.Row(
             workload=workload.name,
             title=workload.title,
-            kind=kind + (" (ETag)" if etag else ""),
+            kind=KIND_LABELS[kind],
             request_bytes=body.stat().st_size,
             hook=report.Measure.pool(blocks["hook"], self.hook.peak_rss_bytes()),
             floor=report.Measure.pool(blocks["floor"], self.floor.peak_rss_bytes()),
@@ -205,7 +228,7 @@ def _answers(hook: Server, workloads: list[Workload], directory: Path) -> dict[s
     answers = {}
     for workload in workloads:
         for kind, body in (("resync", workload.resync_bytes()), ("change", workload.change_bytes(0))):
-            status, answer = hook.post(workload.path, body)
+            status, answer, _ = hook.post(workload.path, body)
             if status != 200:
                 raise RuntimeError(f"{workload.name} {kind}: the hook answered {status}: {answer[:500]!r}")
             (directory / f"{workload.name}.{kind}.json").write_bytes(answer)
@@ -276,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         bench = Bench(plan, workdir, hook, floor)
         for workload in workloads:
-            for kind in ("resync", "change"):
+            for kind in KIND_LABELS if not args.quick else ("resync", "change"):
                 row = bench.measure(workload, kind)
                 print(report.progress_line(row), flush=True)
                 rows.append(row)
