@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from hooks.cluster import naming
@@ -244,11 +245,19 @@ def _keep_since(step: PoolStep, before: PreviousPool | None) -> PoolStep:
 
 
 def elapsed_seconds(since: str, now: datetime) -> float:
-    try:
-        started = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
-    except ValueError:
+    started = _moment(since)
+    if started is None:
         return 0.0
-    return (now - started).total_seconds()
+    return (now - started.replace(tzinfo=now.tzinfo)).total_seconds()
+
+
+@lru_cache(maxsize=1024)
+def _moment(text: str) -> datetime | None:
+    """`strptime` is slow, and the same few transition times are read on every sync."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
 
 
 def resync_after(steps: list[PoolStep], now: datetime, deadline_seconds: int) -> float:
