@@ -1,39 +1,82 @@
-"""Session fixture: one real Pinot cluster (ZooKeeper, controller, broker, server, minion) for tests/pinot.
+"""Shared set-up of the real-Pinot tests: booting a cluster from rendered configs, and where time goes.
 
-Use it as ``def test_x(pinot_cluster: Cluster) -> None`` and talk to ``pinot_cluster.controller_url``.
-The configs come from :func:`role_configs.render_role`. If Pinot cannot start, the fixture raises and
-the tests fail (they are never skipped). Logs and configs stay under pytest's base temp dir.
+Two clusters are booted, one after the other, each by a package-scoped fixture: ``plain/`` (the
+minimal example as rendered) and ``auth/`` (the same with Pinot's basic auth configured through the
+controller pool's ``pinot.properties``). A package fixture is torn down when its package's tests
+are done, so at most one cluster runs at a time. If Pinot cannot start, the fixture raises and the
+tests fail (they are never skipped). Logs, configs and data stay under pytest's base temp dir.
+
+The summary at the end ("pinot cluster") lists per-phase timings: rendering, each process's start-up,
+the tests of each module, Job runs, tear-down, and the resident memory of every process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
 from .harness import Cluster, running_cluster
-from .role_configs import render_role
+from .jobs import JobRunner
+from .overlay import RenderedRole, Role
+from .rest import PinotRest
 
 _REPORT: list[str] = []
+_PHASES: dict[str, float] = defaultdict(float)
+_STARTED = time.monotonic()
 
 
-def _log(line: str) -> None:
+def log(line: str) -> None:
     _REPORT.append(line)
     print(line, flush=True)
 
 
-@pytest.fixture(scope="session")
-def pinot_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    workdir = tmp_path_factory.mktemp("pinot")
-    with running_cluster(render_role, workdir, log=_log) as cluster:
+@contextlib.contextmanager
+def booted(name: str, rendered: Mapping[Role, RenderedRole], workdir: Path) -> Iterator[Cluster]:
+    """Run the cluster for one package, logging start-up, memory and tear-down under ``name``."""
+
+    def tagged(line: str) -> None:
+        log(line.replace("pinot:", f"pinot[{name}]:", 1))
+
+    with running_cluster(rendered, workdir, log=tagged) as cluster:
         yield cluster
         rss = cluster.rss_mib()
         total = sum(rss.values())
-        _log("pinot: RSS MiB " + ", ".join(f"{n} {v:.0f}" for n, v in rss.items()) + f"; total {total:.0f}")
+        tagged("pinot: RSS MiB " + ", ".join(f"{n} {v:.0f}" for n, v in rss.items()) + f"; total {total:.0f}")
+        failures = cluster.failures()
+        assert not failures, "a Pinot process died during the tests:\n" + "\n\n".join(failures)
+
+
+def job_runner(
+    cluster: Cluster, workdir: Path, secrets: Mapping[str, Mapping[str, str]] | None = None, secret: str = ""
+) -> JobRunner:
+    return JobRunner(cluster.controller_url, workdir, secrets, secret)
+
+
+def report_jobs(name: str, runner: JobRunner) -> None:
+    log(f"pinot[{name}]: {runner.count} Job runs took {runner.seconds:.1f}s")
+
+
+def rest_client(cluster: Cluster, auth: tuple[str, str] | None = None) -> PinotRest:
+    return PinotRest(cluster.controller_url, auth)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    module = report.nodeid.split("::", 1)[0]
+    _PHASES[f"{module} ({report.when})"] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _REPORT:
-        terminalreporter.section("pinot cluster")
-        for line in _REPORT:
-            terminalreporter.write_line(line)
+    if not _REPORT and not _PHASES:
+        return
+    terminalreporter.section("pinot cluster")
+    for line in _REPORT:
+        terminalreporter.write_line(line)
+    for phase, seconds in _PHASES.items():
+        if seconds >= 0.05:
+            terminalreporter.write_line(f"pinot: {seconds:6.1f}s  {phase}")
+    terminalreporter.write_line(f"pinot: {time.monotonic() - _STARTED:6.1f}s  whole session")

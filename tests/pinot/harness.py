@@ -1,39 +1,26 @@
-"""Run a real Apache Pinot cluster on 127.0.0.1 for tests.
+"""Run a real Apache Pinot cluster on this machine for tests.
 
-Every role is its own JVM, started as ``java <opts> -cp <jars> PinotAdministrator <args>`` from the jars
-that ``make pinot-deps`` resolves into ``tests/pinot/.cache`` (version pinned in ``tests/pinot/pom.xml``).
-ZooKeeper is Pinot's own ``StartZookeeper`` command.
+Every role is its own JVM, started as ``java <launcher flags> <JAVA_OPTS> -cp <jars> PinotAdministrator
+<args>`` from the jars that ``make pinot-deps`` resolves into ``tests/pinot/.cache`` (version pinned in
+``tests/pinot/pom.xml``). ZooKeeper is Pinot's own ``StartZookeeper`` command.
 
-Input, per role, is what the hooks render for a pod: the ``.conf`` file text and the container args, e.g.
-``["StartServer", "-clusterName", "c", "-zkAddress", "zk:2181/c", "-configFileName",
-"/var/pinot/server/config/pinot-server.conf"]``. :func:`apply_overlay` turns them into something that runs
-on one machine next to the other roles (the "laptop overlay"):
+The classpath is Pinot's jars plus one test-only plugin, :data:`EMPTY_STREAM_FACTORY` (compiled from
+``emptystream/`` on first use): a stream without messages, so that REALTIME tables can be created
+without Kafka. Nothing uses it unless a table's stream config names it.
 
-* ZooKeeper addresses (``controller.zk.str``, ``pinot.zk.server``, ``-zkAddress``) point at the local
-  ZooKeeper; the chroot path of the original value is kept and created before anything starts.
-* Host names become ``127.0.0.1`` (``controller.host``, ``controller.vip.host``, ``pinot.broker.hostname``,
-  ``pinot.server.netty.host``, ``pinot.minion.host``), so instance ids look like
-  ``Server_127.0.0.1_<port>``.
-* Every listening port gets a free port picked at run time (``controller.port``, ``controller.vip.port``,
-  ``pinot.broker.client.queryPort``, ``pinot.server.netty.port``, ``pinot.server.adminapi.port``,
-  ``pinot.server.grpc.port``, ``pinot.minion.port``, and ``pinot.query.server.port`` /
-  ``pinot.query.runner.port`` when present). Keys the input lacks are added.
-* Data directories move under the run's work dir (``controller.data.dir``, ``controller.local.temp.dir``,
-  ``pinot.server.instance.dataDir``, ``pinot.server.instance.segmentTarDir``,
-  ``pinot.server.instance.consumerDir`` when present, the minion's ``dataDir``).
-* ``pinot.broker.delayShutdownTimeMs=0`` so tear-down is quick.
-* The args keep their shape; ``-configFileName`` (or an alias) points at the written file, and host, port
-  and directory flags, when present, get the same values as the file.
-* Heap is small and set per role (:data:`HEAP`); JVM options are in :func:`java_command`.
+Input, per role, is what the hooks render for a pod (``role_configs.py``): the ``.conf`` file, the
+container args and ``JAVA_OPTS``. ``overlay.py`` documents and applies the few rewrites a single machine
+needs (ZooKeeper address, ports, directories, heap) and checks that nothing else changed.
 
-Any other key or flag is passed through untouched, so whatever the hooks render is what Pinot reads.
-A key that appears twice in the input is an error: Pinot releases after 1.5 refuse such files.
+The processes listen where Pinot puts them by default (all interfaces); the tests talk to them on
+127.0.0.1. Start-up fails fast, with the log tail, when a process exits or logs that it gave up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
 import shutil
 import signal
@@ -47,10 +34,31 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
-Role = Literal["controller", "broker", "server", "minion"]
-ROLES: tuple[Role, ...] = ("controller", "broker", "server", "minion")
+from .overlay import (
+    HEAP,
+    LAUNCHER_FLAGS,
+    LOOPBACK,
+    ROLES,
+    Overlaid,
+    RenderedRole,
+    Role,
+    apply_overlay,
+    overlay_violations,
+    zk_chroots,
+)
+
+__all__ = [
+    "LOOPBACK",
+    "ROLES",
+    "Cluster",
+    "PinotStartError",
+    "PortAllocator",
+    "Role",
+    "http_status",
+    "running_cluster",
+]
 
 PINOT_DIR = Path(__file__).resolve().parent
 CACHE_DIR = PINOT_DIR / ".cache"
@@ -58,65 +66,19 @@ CLASSPATH_FILE = CACHE_DIR / "classpath.txt"
 LOCAL_REPO = CACHE_DIR / "m2"
 REPO_PLACEHOLDER = "@M2@"
 MAIN_CLASS = "org.apache.pinot.tools.admin.PinotAdministrator"
-LOOPBACK = "127.0.0.1"
+EMPTY_STREAM_SOURCE = PINOT_DIR / "emptystream" / "EmptyStreamConsumerFactory.java"
+#: The class a REALTIME table's stream config names to consume from the empty stream.
+EMPTY_STREAM_FACTORY = "controlplane.tests.stream.EmptyStreamConsumerFactory"
 
-#: ``(-Xms, -Xmx)`` per process.
-HEAP: dict[str, tuple[str, str]] = {
-    "zookeeper": ("32m", "192m"),
-    "controller": ("64m", "384m"),
-    "broker": ("64m", "256m"),
-    "server": ("64m", "512m"),
-    "minion": ("64m", "256m"),
-}
+#: ZooKeeper is not rendered by the hooks (the cluster points at an existing one): its options are ours.
+ZOOKEEPER_OPTIONS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
 
-# Pinot before 1.x predates the Java module system's strong encapsulation (JAXB, Netty, memory mapping).
-JAVA17_OPENS = [
-    f"--add-opens=java.base/{package}=ALL-UNNAMED"
-    for package in (
-        "java.lang",
-        "java.lang.reflect",
-        "java.util",
-        "java.nio",
-        "sun.nio.ch",
-        "jdk.internal.ref",
-    )
-] + ["--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"]
+#: Ports a role binds although the rendered file does not name them (Pinot's defaults), by the key that
+#: would move them. Not overlaid (that would add a key); checked free before start-up instead.
+DEFAULT_PORTS: dict[Role, dict[str, int]] = {"server": {"pinot.server.grpc.port": 8090}}
 
 #: Log lines after which a process will never become healthy (it keeps running regardless).
 FATAL_LOG_MARKERS = ("Failed to start a Pinot",)
-
-CONF_FILE_NAMES: dict[Role, str] = {
-    "controller": "pinot-controller.conf",
-    "broker": "pinot-broker.conf",
-    "server": "pinot-server.conf",
-    "minion": "pinot-minion.conf",
-}
-
-CONFIG_FILE_FLAGS = ("-configFileName", "-config", "-configFile", "-controllerConfig", "-controllerConf")
-ZK_KEYS = ("controller.zk.str", "pinot.zk.server")
-
-# Command-line flag -> the config key whose overlaid value it takes (when the flag is present).
-FLAG_TO_KEY: dict[str, str] = {
-    "-controllerHost": "controller.host",
-    "-controllerPort": "controller.port",
-    "-brokerHost": "pinot.broker.hostname",
-    "-brokerPort": "pinot.broker.client.queryPort",
-    "-serverHost": "pinot.server.netty.host",
-    "-serverPort": "pinot.server.netty.port",
-    "-serverAdminPort": "pinot.server.adminapi.port",
-    "-serverGrpcPort": "pinot.server.grpc.port",
-    "-serverMultiStageServerPort": "pinot.query.server.port",
-    "-serverMultiStageRunnerPort": "pinot.query.runner.port",
-    "-segmentDir": "pinot.server.instance.segmentTarDir",
-    "-minionHost": "pinot.minion.host",
-    "-minionPort": "pinot.minion.port",
-}
-DATA_DIR_KEY: dict[Role, str] = {
-    "controller": "controller.data.dir",
-    "broker": "",
-    "server": "pinot.server.instance.dataDir",
-    "minion": "dataDir",
-}
 
 
 class PinotStartError(RuntimeError):
@@ -142,8 +104,58 @@ def load_classpath(classpath_file: Path = CLASSPATH_FILE, local_repo: Path = LOC
     return os.pathsep.join(jars)
 
 
+def empty_stream_classes(classpath: str, log: Callable[[str], None] = print) -> Path:
+    """Compile the test-only stream plugin (``emptystream/``) once; return its class directory.
+
+    A REALTIME table needs a stream that Pinot can ask for partitions and offsets; this one has a single
+    partition that never holds a message, so no Kafka is needed. The output is cached by source hash.
+    """
+    source = EMPTY_STREAM_SOURCE.read_bytes()
+    out = CACHE_DIR / f"emptystream-{hashlib.sha256(source).hexdigest()[:12]}"
+    if (out / ".compiled").is_file():
+        return out
+    spi = [jar for jar in classpath.split(os.pathsep) if Path(jar).name.startswith("pinot-spi-")]
+    javac = Path(java_binary()).with_name("javac")
+    found = str(javac) if javac.is_file() else shutil.which("javac")
+    if not found or not spi:
+        raise PinotStartError(f"cannot compile {EMPTY_STREAM_SOURCE}: javac={found}, pinot-spi jar={spi}")
+    began = time.monotonic()
+    staging = Path(str(out) + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [found, "-nowarn", "--release", "11", "-cp", spi[0], "-d", str(staging)]
+    command.append(str(EMPTY_STREAM_SOURCE))
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise PinotStartError(f"javac failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    (staging / ".compiled").touch()
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    log(f"pinot: compiled the empty stream plugin in {time.monotonic() - began:.1f}s into {out}")
+    return out
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("", port))
+        except OSError:
+            return False
+    return True
+
+
+def check_default_ports(roles: Mapping[Role, Overlaid]) -> None:
+    """Fail before start-up, naming the port, when a default port a role will bind is taken."""
+    for role, defaults in DEFAULT_PORTS.items():
+        for key, port in defaults.items():
+            if key not in roles[role].props and not port_is_free(port):
+                raise PinotStartError(
+                    f"port {port} is in use, and the {role} binds it by default ({key} is not rendered); "
+                    "stop whatever holds it (another Pinot?) and run again"
+                )
+
+
 class PortAllocator:
-    """Hands out distinct free TCP ports on 127.0.0.1."""
+    """Hands out distinct free TCP ports."""
 
     def __init__(self) -> None:
         self._given: set[int] = set()
@@ -151,7 +163,7 @@ class PortAllocator:
     def take(self) -> int:
         for _ in range(100):
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind((LOOPBACK, 0))
+                sock.bind(("", 0))
                 port = int(sock.getsockname()[1])
             if port not in self._given:
                 self._given.add(port)
@@ -160,154 +172,7 @@ class PortAllocator:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The laptop overlay
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Parse ``key=value`` lines (``#``/``!`` comments, blank lines ignored); duplicate keys are an error."""
-    props: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line[0] in "#!":
-            continue
-        key, sep, value = line.partition("=")
-        if not sep:
-            raise ValueError(f"line {number} is not key=value: {raw!r}")
-        key = key.strip()
-        if key in props:
-            raise ValueError(f"duplicate key {key!r} (line {number})")
-        props[key] = value.strip()
-    return props
-
-
-def format_properties(props: Mapping[str, str]) -> str:
-    return "".join(f"{key}={value}\n" for key, value in props.items())
-
-
-def zk_chroot(address: str) -> str:
-    """The chroot of a ZooKeeper connect string (``"zk:2181/c"`` -> ``"/c"``; none -> ``""``)."""
-    slash = address.find("/")
-    return address[slash:].rstrip("/") if slash >= 0 else ""
-
-
-def local_zk_address(original: str, zk_port: int) -> str:
-    return f"{LOOPBACK}:{zk_port}{zk_chroot(original)}"
-
-
-def arg_value(args: Sequence[str], flags: Sequence[str]) -> str | None:
-    for index, arg in enumerate(args[:-1]):
-        if arg in flags:
-            return args[index + 1]
-    return None
-
-
-@dataclass(frozen=True)
-class Overlaid:
-    """One role after the overlay: what to write and run, and where it listens."""
-
-    role: Role
-    conf_text: str
-    args: list[str]
-    conf_path: Path
-    port: int  # controller.port / broker query port / server admin port / minion port
-    health_path: str
-    props: dict[str, str]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
-
-    @property
-    def health_url(self) -> str:
-        return self.base_url + self.health_path
-
-
-def role_overrides(
-    role: Role, props: Mapping[str, str], ports: PortAllocator, role_dir: Path
-) -> dict[str, str]:
-    """The keys the overlay sets for ``role``; see the module docstring."""
-    data = role_dir / "data"
-    out: dict[str, str] = {}
-    if role == "controller":
-        port = str(ports.take())
-        out |= {"controller.host": LOOPBACK, "controller.port": port}
-        out |= {"controller.data.dir": str(data), "controller.local.temp.dir": str(role_dir / "tmp")}
-        if "controller.vip.host" in props or "controller.vip.port" in props:
-            out |= {"controller.vip.host": LOOPBACK, "controller.vip.port": port}
-    elif role == "broker":
-        out |= {"pinot.broker.hostname": LOOPBACK, "pinot.broker.client.queryPort": str(ports.take())}
-        out["pinot.broker.delayShutdownTimeMs"] = "0"
-    elif role == "server":
-        out["pinot.server.netty.host"] = LOOPBACK
-        for key in ("pinot.server.netty.port", "pinot.server.adminapi.port", "pinot.server.grpc.port"):
-            out[key] = str(ports.take())
-        out["pinot.server.instance.dataDir"] = str(data / "index")
-        out["pinot.server.instance.segmentTarDir"] = str(data / "segment")
-        if "pinot.server.instance.consumerDir" in props:
-            out["pinot.server.instance.consumerDir"] = str(data / "consumer")
-    else:
-        out |= {"pinot.minion.host": LOOPBACK, "pinot.minion.port": str(ports.take()), "dataDir": str(data)}
-    for key in ("pinot.query.server.port", "pinot.query.runner.port"):
-        if key in props:
-            out[key] = str(ports.take())
-    return out
-
-
-def _overlay_args(
-    args: Sequence[str], role: Role, props: Mapping[str, str], conf_path: Path, zk_port: int
-) -> list[str]:
-    out = list(args)
-    has_conf_flag = False
-    for index in range(len(out) - 1):
-        flag = out[index]
-        if flag in CONFIG_FILE_FLAGS:
-            out[index + 1] = str(conf_path)
-            has_conf_flag = True
-        elif flag == "-zkAddress":
-            out[index + 1] = local_zk_address(out[index + 1], zk_port)
-        elif flag in FLAG_TO_KEY and FLAG_TO_KEY[flag] in props:
-            out[index + 1] = props[FLAG_TO_KEY[flag]]
-        elif flag == "-dataDir" and DATA_DIR_KEY[role]:
-            out[index + 1] = props[DATA_DIR_KEY[role]]
-    if not has_conf_flag:
-        out += ["-configFileName", str(conf_path)]
-    return out
-
-
-def apply_overlay(
-    role: Role, conf_text: str, args: Sequence[str], *, zk_port: int, ports: PortAllocator, role_dir: Path
-) -> Overlaid:
-    """Rewrite one role's rendered config and args to run on this machine (see the module docstring)."""
-    props = parse_properties(conf_text)
-    for key in ZK_KEYS:
-        if key in props:
-            props[key] = local_zk_address(props[key], zk_port)
-    props.update(role_overrides(role, props, ports, role_dir))
-    conf_path = role_dir / "config" / CONF_FILE_NAMES[role]
-    new_args = _overlay_args(args, role, props, conf_path, zk_port)
-    port_key, health = {
-        "controller": ("controller.port", "/health"),
-        "broker": ("pinot.broker.client.queryPort", "/health"),
-        "server": ("pinot.server.adminapi.port", "/health/readiness"),
-        "minion": ("pinot.minion.port", "/health"),
-    }[role]
-    return Overlaid(role, format_properties(props), new_args, conf_path, int(props[port_key]), health, props)
-
-
-def zk_chroots(specs: Mapping[Role, tuple[str, Sequence[str]]]) -> set[str]:
-    """Every chroot named by the rendered configs and args (to create before Pinot starts)."""
-    found: set[str] = set()
-    for conf_text, args in specs.values():
-        props = parse_properties(conf_text)
-        addresses = [props[key] for key in ZK_KEYS if key in props]
-        zk_arg = arg_value(args, ["-zkAddress"])
-        addresses += [zk_arg] if zk_arg else []
-        found |= {zk_chroot(address) for address in addresses if zk_chroot(address)}
-    return found
-
-
-# ---------------------------------------------------------------------------------------------------
-# A minimal ZooKeeper client (handshake and create), enough to check health and create a chroot
+# A minimal ZooKeeper client (handshake, create, exists): health, the chroot, and where Pinot wrote
 
 
 def _zk_frame(payload: bytes) -> bytes:
@@ -367,6 +232,17 @@ def zk_ensure_path(port: int, path: str, timeout: float = 5.0) -> None:
         sock.sendall(_zk_frame(struct.pack(">ii", len(parts) + 1, -11)))
 
 
+def zk_exists(port: int, path: str, timeout: float = 5.0) -> bool:
+    """True when the znode ``path`` exists."""
+    with _zk_session(port, timeout) as sock:
+        sock.sendall(_zk_frame(struct.pack(">ii", 1, 3) + _zk_string(path) + struct.pack(">?", False)))
+        _xid, _zxid, err = struct.unpack(">iqi", _zk_read_frame(sock)[:16])
+        sock.sendall(_zk_frame(struct.pack(">ii", 2, -11)))
+    if err not in (0, -101):  # OK, NONODE
+        raise PinotStartError(f"ZooKeeper exists {path} failed with error {err}")
+    return bool(err == 0)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Processes
 
@@ -380,21 +256,14 @@ def java_binary() -> str:
     return found
 
 
-def java_command(name: str, classpath: str, args: Sequence[str]) -> list[str]:
-    xms, xmx = HEAP[name]
-    options = [
-        f"-Xms{xms}",
-        f"-Xmx{xmx}",
-        "-XX:+UseSerialGC",  # fewest threads and smallest footprint; these JVMs do little work
-        "-XX:TieredStopAtLevel=1",  # C1 only: faster start, less CPU on 2 cores
-        "-XX:ActiveProcessorCount=2",
-        "-Xss512k",
-        "-Djute.maxbuffer=4000000",  # as the Helm chart: ZooKeeper and its clients must agree
-        "-Djava.net.preferIPv4Stack=true",
-        "-Dpinot.admin.system.exit=false",
-        *JAVA17_OPENS,
-    ]
-    return [java_binary(), *options, "-cp", classpath, MAIN_CLASS, *args]
+def java_command(classpath: str, jvm_options: Sequence[str], args: Sequence[str]) -> list[str]:
+    """``java <launcher flags> <jvm_options> -cp <classpath> PinotAdministrator <args>``."""
+    return [java_binary(), *LAUNCHER_FLAGS, *jvm_options, "-cp", classpath, MAIN_CLASS, *args]
+
+
+def zookeeper_options() -> list[str]:
+    xms, xmx = HEAP["zookeeper"]
+    return [f"-Xms{xms}", f"-Xmx{xmx}", *ZOOKEEPER_OPTIONS]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -566,13 +435,32 @@ class Cluster:
     def rss_mib(self) -> dict[str, float]:
         return {proc.name: proc.rss_mib() for proc in self.processes}
 
+    def failures(self) -> list[str]:
+        """Processes that exited or logged that they gave up, with their log tails."""
+        return [
+            f"{p.name} (exit code {p.popen.poll()}, {p.fatal_line()!r}); log {p.log_path}:\n{p.log_tail()}"
+            for p in self.processes
+            if not p.alive() or p.fatal_line()
+        ]
 
-RenderRole = Callable[[Role], tuple[str, list[str]]]
+
+def overlay_cluster(
+    rendered: Mapping[Role, RenderedRole], workdir: Path, ports: PortAllocator, zk_port: int
+) -> dict[Role, Overlaid]:
+    """Overlay every role and check each against the overlay's rules (raises on any other change)."""
+    roles: dict[Role, Overlaid] = {}
+    for role in ROLES:
+        role_dir = workdir / role
+        roles[role] = apply_overlay(rendered[role], zk_port=zk_port, ports=ports, role_dir=role_dir)
+        problems = overlay_violations(roles[role], zk_port=zk_port, role_dir=role_dir)
+        if problems:
+            raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))
+    return roles
 
 
 @contextlib.contextmanager
 def running_cluster(
-    render_role: RenderRole,
+    rendered: Mapping[Role, RenderedRole],
     workdir: Path,
     *,
     classpath: str | None = None,
@@ -581,32 +469,32 @@ def running_cluster(
 ) -> Iterator[Cluster]:
     """Start ZooKeeper, then the controller, then broker, server and minion together; stop all on exit.
 
-    ``render_role(role)`` returns the rendered ``.conf`` text and container args for that role. Every
-    process is stopped when the block exits, also when starting fails part-way.
+    Every process is stopped when the block exits, also when starting fails part-way. A role counts as
+    started when its rendered readiness probe answers 200.
     """
     began = time.monotonic()
     classpath = classpath or load_classpath()
-    specs = {role: render_role(role) for role in ROLES}
+    classpath += os.pathsep + str(empty_stream_classes(classpath, log))
     ports = PortAllocator()
     zk_port = ports.take()
-    roles = {
-        role: apply_overlay(role, conf, args, zk_port=zk_port, ports=ports, role_dir=workdir / role)
-        for role, (conf, args) in specs.items()
-    }
+    roles = overlay_cluster(rendered, workdir, ports, zk_port)
+    check_default_ports(roles)
     cluster = Cluster(workdir, zk_port, roles)
     try:
         zk_cmd = ["StartZookeeper", "-zkPort", str(zk_port), "-dataDir", str(workdir / "zookeeper" / "data")]
-        zk = start_process("zookeeper", java_command("zookeeper", classpath, zk_cmd), workdir / "zookeeper")
+        zk_java = [java_binary(), *zookeeper_options(), "-cp", classpath, MAIN_CLASS, *zk_cmd]
+        zk = start_process("zookeeper", zk_java, workdir / "zookeeper")
         cluster.processes.append(zk)
         cluster.timings |= wait_until({"zookeeper": (zk, lambda: zk_ok(zk_port))}, timeout, log)
-        for chroot in sorted(zk_chroots(specs)):
+        for chroot in sorted(zk_chroots(rendered)):
             zk_ensure_path(zk_port, chroot)
 
         def launch(role: Role) -> PinotProcess:
             overlaid = roles[role]
             overlaid.conf_path.parent.mkdir(parents=True, exist_ok=True)
             overlaid.conf_path.write_text(overlaid.conf_text, encoding="utf-8")
-            proc = start_process(role, java_command(role, classpath, overlaid.args), workdir / role)
+            command = java_command(classpath, overlaid.jvm_options, overlaid.args)
+            proc = start_process(role, command, workdir / role)
             cluster.processes.append(proc)
             return proc
 
@@ -618,6 +506,8 @@ def running_cluster(
         rest: list[Role] = ["broker", "server", "minion"]
         started = {role: launch(role) for role in rest}
         cluster.timings |= wait_until({r: (started[r], healthy(r)) for r in rest}, timeout, log)
+        if cluster.failures():  # healthy for a moment, then gave up (e.g. a port taken after the check)
+            raise PinotStartError("\n\n".join(cluster.failures()))
         cluster.timings["total"] = time.monotonic() - began
         log(f"pinot: cluster up in {cluster.timings['total']:.1f}s; work dir {workdir}")
         yield cluster

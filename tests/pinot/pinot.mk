@@ -2,9 +2,12 @@
 #
 #   make pinot-deps   resolve the Pinot jars from Maven Central into tests/pinot/.cache (once; the
 #                     classpath file is the stamp, rebuilt only when tests/pinot/pom.xml changes)
-#   make test-pinot   start ZooKeeper, controller, broker, server and minion on 127.0.0.1 and run
-#                     the tests in tests/pinot against them
-#   make pinot-up     start the same cluster by hand and keep it running until Ctrl-C
+#   make test-pinot   render examples/cluster-minimal.yaml with the hooks, start ZooKeeper, controller,
+#                     broker, server and minion from what they render (tests/pinot/overlay.py lists
+#                     the only changes), and run the Job CLI against them: tests/pinot/plain, then a
+#                     second cluster with basic auth, tests/pinot/auth. Fails, never skips, if Pinot
+#                     cannot start; the "pinot cluster" summary says where the time went.
+#   make pinot-up     start the plain cluster by hand and keep it running until Ctrl-C
 
 PINOT_DIR := tests/pinot
 PINOT_CACHE := $(PINOT_DIR)/.cache

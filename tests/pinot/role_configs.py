@@ -1,61 +1,111 @@
-"""What the hooks render for each Pinot role: the ``.conf`` file text and the container args.
+"""What the hooks render for each Pinot role: the pool's ``.conf`` file, container args and ``JAVA_OPTS``.
 
-:func:`render_role` is the single seam between the tests and the config rendering. For now it returns
-hand-written minimal configs shaped like the hooks' output (the keys the Helm chart writes, in-cluster
-host names and the default ports); replace its body with a call into the hook code to test what the
-hooks really render. The harness rewrites hosts, ports and directories (see ``harness.py``).
+:func:`render_cluster` runs the real sync hook (``hooks.render.render_children``, the code behind
+``pinot-control-plane render --ready``) on a PinotCluster document, by default
+``examples/cluster-minimal.yaml``, and takes from the children, per pool:
+
+* the StatefulSet's container ``args`` and its ``JAVA_OPTS`` env value, exactly as rendered;
+* the ConfigMap named by the pod template's ``config`` volume, and from it the data key that the
+  ``-configFileName`` argument names (the argument must point into the directory where that volume
+  is mounted, or the pod would not find its file);
+* the container's probes (path and port), so the tests wait on what the kubelet would wait on.
+
+Nothing is changed here; the laptop overlay (``overlay.py``) rewrites ZooKeeper address,
+ports, data directories and heap, and :func:`overlay.overlay_violations` proves it touched nothing else.
 """
 
 from __future__ import annotations
 
-from .harness import Role
+import copy
+import posixpath
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-CLUSTER = "pinot-it"
-ZK = f"pinot-it-zookeeper:2181/{CLUSTER}"
-CONFIG_DIR = "/var/pinot/{role}/config"
+from hooks.render import load_cluster, render_children
 
-CONF: dict[Role, str] = {
-    "controller": f"""\
-controller.helix.cluster.name={CLUSTER}
-controller.zk.str={ZK}
-controller.port=9000
-controller.data.dir=/var/pinot/controller/data
-pinot.set.instance.id.to.hostname=true
-controller.task.scheduler.enabled=true
-""",
-    "broker": """\
-pinot.broker.client.queryPort=8099
-pinot.broker.routing.table.builder.class=random
-pinot.set.instance.id.to.hostname=true
-""",
-    "server": """\
-pinot.server.netty.port=8098
-pinot.server.adminapi.port=8097
-pinot.server.instance.dataDir=/var/pinot/server/data/index
-pinot.server.instance.segmentTarDir=/var/pinot/server/data/segment
-pinot.set.instance.id.to.hostname=true
-pinot.server.instance.realtime.alloc.offheap=true
-""",
-    "minion": """\
-pinot.minion.port=9514
-dataDir=/var/pinot/minion/data
-pinot.set.instance.id.to.hostname=true
-""",
-}
+from .overlay import ROLES, Probe, RenderedRole, Role
 
-COMMAND: dict[Role, str] = {
-    "controller": "StartController",
-    "broker": "StartBroker",
-    "server": "StartServer",
-    "minion": "StartMinion",
-}
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "cluster-minimal.yaml"
+ROLE_LABEL = "pinot.controlplane.dev/role"
+PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
 
 
-def render_role(role: Role) -> tuple[str, list[str]]:
-    """Return ``(conf_text, container_args)`` for ``role``, as a pod of that role would get them."""
-    conf_file = f"{CONFIG_DIR.format(role=role)}/pinot-{role}.conf"
-    if role == "controller":
-        args = [COMMAND[role], "-configFileName", conf_file]
-    else:
-        args = [COMMAND[role], "-clusterName", CLUSTER, "-zkAddress", ZK, "-configFileName", conf_file]
-    return CONF[role], args
+def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
+    """The PinotCluster of ``path`` with the metadata the API server would add (as ``render`` does)."""
+    return load_cluster(path.read_text(encoding="utf-8"), "default")
+
+
+def with_pool_properties(
+    cluster: Mapping[str, Any], role: Role, properties: Mapping[str, str]
+) -> dict[str, Any]:
+    """A copy of ``cluster`` whose pools of ``role`` carry ``properties`` in ``pinot.properties``."""
+    result = copy.deepcopy(dict(cluster))
+    pools = [pool for pool in result["spec"]["pools"] if pool["role"] == role]
+    if not pools:
+        raise ValueError(f"the PinotCluster has no {role} pool")
+    for pool in pools:
+        pinot = pool.setdefault("pinot", {})
+        pinot["properties"] = {**pinot.get("properties", {}), **properties}
+    return result
+
+
+def render_cluster(cluster: Mapping[str, Any] | None = None) -> dict[Role, RenderedRole]:
+    """Render ``cluster`` (default: the minimal example) and return each role's single pool."""
+    document = copy.deepcopy(dict(cluster)) if cluster is not None else load_example()
+    children, status = render_children(document, ready=True)
+    ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), None)
+    if ready is None or ready.get("status") != "True":
+        raise ValueError(f"the rendered cluster is not Ready: {ready}")
+    configmaps = {c["metadata"]["name"]: c for c in children if c["kind"] == "ConfigMap"}
+    found: dict[Role, RenderedRole] = {}
+    for child in children:
+        if child["kind"] != "StatefulSet":
+            continue
+        role = child["spec"]["template"]["metadata"]["labels"][ROLE_LABEL]
+        if role not in ROLES:
+            raise ValueError(f"StatefulSet {child['metadata']['name']} has unknown role {role!r}")
+        if role in found:
+            raise ValueError(f"more than one {role} pool; these tests start one process per role")
+        found[role] = _from_statefulset(role, child, configmaps)
+    missing = [role for role in ROLES if role not in found]
+    if missing:
+        raise ValueError(f"no StatefulSet rendered for {missing}")
+    return found
+
+
+def _from_statefulset(role: Role, sts: Mapping[str, Any], configmaps: Mapping[str, Any]) -> RenderedRole:
+    pod = sts["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == role]
+    args: list[str] = list(container["args"])
+    env = {e["name"]: e.get("value", "") for e in container.get("env", [])}
+    volume = next(v for v in pod["volumes"] if v["name"] == "config")
+    configmap = configmaps[volume["configMap"]["name"]]
+    mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "config")
+    conf_path = args[args.index("-configFileName") + 1]
+    if posixpath.dirname(conf_path) != mount:
+        raise ValueError(f"{role}: -configFileName {conf_path} is not in the config mount {mount}")
+    conf_name = posixpath.basename(conf_path)
+    probes = {
+        kind: Probe(container[kind]["httpGet"]["path"], int(container[kind]["httpGet"]["port"]))
+        for kind in PROBES
+        if kind in container
+    }
+    return RenderedRole(
+        role=role,
+        statefulset=sts["metadata"]["name"],
+        configmap=configmap["metadata"]["name"],
+        conf_name=conf_name,
+        conf_text=configmap["data"][conf_name],
+        args=args,
+        java_opts=env["JAVA_OPTS"],
+        config_mount=mount,
+        container_ports={p["name"]: int(p["containerPort"]) for p in container.get("ports", [])},
+        probes=probes,
+    )
+
+
+def render_role(role: Role) -> RenderedRole:
+    """``role``'s pool of the minimal example, as a pod of that pool would get it."""
+    return render_cluster()[role]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from .harness import running_cluster
-from .role_configs import render_role
+from .role_configs import render_cluster
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     workdir: Path = options.workdir or Path(tempfile.mkdtemp(prefix="pinot-"))
     workdir.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _exit)
-    with running_cluster(render_role, workdir) as cluster:
+    with running_cluster(render_cluster(), workdir) as cluster:
         urls = {
             "controller": cluster.controller_url,
             "broker": cluster.broker_url,
