@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hooks.decision import Decision
 
 JsonObject = dict[str, Any]
+INT64 = 2**63
 
 
 class ObjectMeta(BaseModel):
@@ -24,7 +25,8 @@ class ObjectMeta(BaseModel):
     name: str = Field(min_length=1)
     namespace: str = ""
     uid: str = ""
-    generation: int = 0
+    # An int64 in Kubernetes; the answer echoes it as observedGeneration, which must encode.
+    generation: int = Field(default=0, ge=-INT64, le=INT64 - 1)
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
     deletionTimestamp: str | None = None
