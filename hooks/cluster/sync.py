@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hooks.children import as_observed, sort_children
+from hooks.children import LAST_APPLIED, as_observed, sort_children
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS, ConfigInput, render_config
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
@@ -30,6 +30,7 @@ from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
 from hooks.decision import Decision
 from hooks.hashing import content_hash
+from hooks.jsonio import loads
 
 JsonObject = dict[str, Any]
 
@@ -88,7 +89,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     removing, kept = _removed_pools(cluster.name, set(rendered), observed)
     children += kept
     if spec.paused:
-        children = [as_observed(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
+        children = [_as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
 
     conditions = cluster_conditions(steps, spec.paused, problems, removing)
     status: JsonObject = {
@@ -245,7 +246,7 @@ def _older_config_maps(pool: PoolSettings, current_name: str, observed: Observed
     for name, obj in observed.of(*CONFIGMAP).items():
         labels = (obj.get("metadata") or {}).get("labels") or {}
         if name != current_name and labels.get(naming.POOL_LABEL) == pool.name:
-            kept.append(as_observed(obj))
+            kept.append(_as_applied(obj))
     return kept
 
 
@@ -262,14 +263,38 @@ def _removed_pools(cluster: str, pools: set[str], observed: Observed) -> tuple[l
         if int((obj.get("spec") or {}).get("replicas", 1)) == 0 and int(status.get("replicas", 0)) == 0:
             continue
         removing.append(pool)
-        scaled = as_observed(obj)
+        scaled = _as_applied(obj)
         scaled["spec"] = {**scaled.get("spec", {}), "replicas": 0}
         kept.append(scaled)
         for kind in (SERVICE, CONFIGMAP, PDB):
             for other in observed.of(*kind).values():
                 if ((other.get("metadata") or {}).get("labels") or {}).get(naming.POOL_LABEL) == pool:
-                    kept.append(as_observed(other))
+                    kept.append(_as_applied(other))
     return sorted(removing), kept
+
+
+def _as_applied(obj: JsonObject) -> JsonObject:
+    """A child to keep as it is: what we last applied to it, as Metacontroller recorded it.
+
+    Returning the whole observed object would make dynamic apply record all of it as our
+    last-applied configuration; fields other actors set (such as the `kubectl rollout restart`
+    annotation on a pod template) would then count as ours and be removed by the next normal sync,
+    restarting a whole pool outside the rollout order. An object without a record (adopted) is
+    returned as observed."""
+    meta = obj.get("metadata") or {}
+    raw = (meta.get("annotations") or {}).get(LAST_APPLIED)
+    if isinstance(raw, str):
+        try:
+            applied = loads(raw)
+        except ValueError:
+            applied = None
+        if (
+            isinstance(applied, dict)
+            and applied.get("kind") == obj.get("kind")
+            and (applied.get("metadata") or {}).get("name") == meta.get("name")
+        ):
+            return applied
+    return as_observed(obj)
 
 
 def _invalid(
@@ -289,7 +314,7 @@ def _invalid(
     status["conditions"] = render_conditions(
         invalid_spec_conditions(message, previous), previous, generation, now_text
     )
-    children = [as_observed(obj) for objects in observed.by_type.values() for obj in objects.values()]
+    children = [_as_applied(obj) for objects in observed.by_type.values() for obj in objects.values()]
     response = HookResponse(status=status, children=sort_children(children))
     decide = ClockFreeDecision if _clock_free([], status["conditions"], now_text) else Decision
     return decide(response.to_json_object(), f"invalid: {shown}")
