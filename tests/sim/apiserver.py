@@ -388,8 +388,21 @@ class ApiServer:
 
 
 def _keep_allocated(new: JsonObject, old: JsonObject) -> None:
-    """The Service registry copies allocated values the update leaves out (clusterIP, nodePorts)."""
+    """The Service registry copies allocated values the update leaves out (clusterIP, nodePorts),
+    and drops type-dependent fields left unchanged when the type no longer needs them
+    (`dropTypeDependentFields`: nodePorts and externalTrafficPolicy on a change to ClusterIP)."""
     old_spec, spec = old.get("spec") or {}, new.setdefault("spec", {})
+    external = ("NodePort", "LoadBalancer")
+    if old_spec.get("type") in external and spec.get("type", "ClusterIP") not in external:
+        old_ports = {p.get("port"): p for p in old_spec.get("ports") or []}
+        for port in spec.get("ports") or []:
+            previous = old_ports.get(port.get("port")) or {}
+            if "nodePort" in port and port["nodePort"] == previous.get("nodePort"):
+                del port["nodePort"]
+        for field in ("externalTrafficPolicy", "allocateLoadBalancerNodePorts"):
+            if field in spec and spec[field] == old_spec.get(field):
+                del spec[field]
+        return
     for field in ("clusterIP", "clusterIPs"):
         if field in old_spec and not spec.get(field):
             spec[field] = clone(old_spec[field])

@@ -150,6 +150,10 @@ class Edit:
             target.setdefault("kubernetes", {})["storage"] = {"size": STORAGE[self.value % len(STORAGE)]}
         elif self.action == "order":
             spec["deploymentOrder"] = [ROLES[(i + self.value) % 4] for i in range(4)]
+        elif self.action == "service":
+            first = next(p for p in pools if p["role"] in ("controller", "broker"))
+            kube = first.setdefault("kubernetes", {})
+            kube["service"] = {"type": ("ClusterIP", "NodePort", "LoadBalancer")[self.value % 3]}
         elif self.action == "pause":
             spec["paused"] = not spec.get("paused", False)
         elif self.action == "break":

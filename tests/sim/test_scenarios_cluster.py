@@ -216,8 +216,8 @@ def test_invalid_spec_during_a_rollout_deletes_nothing_and_resumes_after_the_fix
     before = {specs.identity(o): o for o in specs.children(sim)}
 
     broken = specs.edit_pool(upgraded, "cold", kubernetes={"resources": {"limits": {"memory": "lots"}}})
-    sim.apply(broken)
     mark = len(sim.api.writes)
+    sim.apply(broken)
     sim.step(3)
 
     ready = specs.condition(sim, "Ready")
@@ -228,7 +228,9 @@ def test_invalid_spec_during_a_rollout_deletes_nothing_and_resumes_after_the_fix
     for identity, child in after.items():
         assert child.get("spec") == before[identity].get("spec"), identity
         assert child.get("data") == before[identity].get("data"), identity
-    assert metacontroller_writes(sim, mark) == [], "no writes while the spec stays invalid"
+    assert metacontroller_writes(sim, mark) == [], (
+        "an invalid spec changes no child, not even its annotations"
+    )
 
     sim.apply(upgraded)
     sim.run_until(lambda: specs.is_ready(sim), 30)
@@ -265,8 +267,8 @@ def test_a_pod_that_never_becomes_ready_degrades_and_a_newer_spec_unsticks_it(ma
 
 def test_pause_freezes_every_child_and_resume_applies_the_change(sim: Simulation) -> None:
     obj = install(sim)
-    sim.apply(specs.with_spec(obj, paused=True))
     mark = len(sim.api.writes)
+    sim.apply(specs.with_spec(obj, paused=True))
     pods_before = {p["metadata"]["uid"] for n in specs.statefulsets(sim) for p in specs.pods(sim, n)}
 
     sim.apply(specs.with_spec(obj, paused=True, image=NEW_IMAGE))
@@ -279,6 +281,31 @@ def test_pause_freezes_every_child_and_resume_applies_the_change(sim: Simulation
     sim.apply(specs.with_spec(obj, paused=False, image=NEW_IMAGE))
     sim.run_until(lambda: specs.is_ready(sim), 30)
     assert all(specs.pod_image(p) == NEW_IMAGE for n in specs.statefulsets(sim) for p in specs.pods(sim, n))
+    assert_clean(sim)
+
+
+def test_pause_and_resume_keep_what_other_actors_set_on_children(sim: Simulation) -> None:
+    """`kubectl rollout restart` annotates a pod template; pausing and resuming (or an invalid spec
+    and its fix) must not take that annotation away again and restart the pool a second time."""
+    obj = install(sim)
+    sts = specs.statefulset(sim, "hot")
+    assert sts is not None
+    sts["spec"]["template"]["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/restartedAt": "2030-01-01T00:01:00Z"
+    }
+    sim.api.update(sts, "kubectl")
+    sim.run_until(
+        lambda: specs.pool_converged(specs.statefulset(sim, "hot") or {}) and specs.is_ready(sim), 10
+    )
+    restarted = [p["metadata"]["uid"] for p in specs.pods(sim, "hot")]
+
+    sim.apply(specs.with_spec(obj, paused=True))
+    sim.step(2)
+    sim.apply(specs.edit_pool(obj, "cold", kubernetes={"resources": {"limits": {"cpu": "many"}}}))
+    sim.step(2)
+    sim.apply(obj)
+    sim.step(6)
+    assert [p["metadata"]["uid"] for p in specs.pods(sim, "hot")] == restarted
     assert_clean(sim)
 
 
