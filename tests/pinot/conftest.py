@@ -58,7 +58,11 @@ def job_runner(
 
 
 def report_jobs(name: str, runner: JobRunner) -> None:
-    log(f"pinot[{name}]: {runner.count} Job runs took {runner.seconds:.1f}s")
+    line = f"pinot[{name}]: {runner.count} Job runs took {runner.seconds:.1f}s"
+    if runner.slowest is not None:
+        slowest = runner.slowest
+        line += f"; slowest {slowest.seconds:.1f}s: {' '.join(slowest.argv[:2])} -> {slowest.reason}"
+    log(line)
 
 
 def rest_client(cluster: Cluster, auth: tuple[str, str] | None = None) -> PinotRest:

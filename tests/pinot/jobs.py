@@ -84,6 +84,7 @@ class JobRunner:
         self.secret_name = secret_name
         self.count = 0
         self.seconds = 0.0
+        self.slowest: JobResult | None = None
 
     def apply(self, kind: str, spec: Mapping[str, Any], *, console_script: bool = False) -> JobResult:
         return self.run("apply", kind, spec, console_script=console_script)
@@ -144,8 +145,10 @@ class JobRunner:
         line = termination_log.read_text(encoding="utf-8")
         assert "\n" not in line.strip(), f"the termination log holds more than one line: {line!r}"
         assert stdout.strip().splitlines()[-1] == line, (stdout, line)
-        outcome = json.loads(line)
-        return JobResult(argv, env, code, outcome, stdout, seconds)
+        result = JobResult(argv, env, code, json.loads(line), stdout, seconds)
+        if self.slowest is None or seconds > self.slowest.seconds:
+            self.slowest = result
+        return result
 
     @staticmethod
     def _local(arg: str, mounts: Mapping[str, str], termination_log: Path) -> str:
