@@ -42,3 +42,33 @@ def test_a_generation_beyond_int64_is_no_metacontroller_request(client: AsgiClie
     status, answer = post(client, "/sync/pinottable", table(lambda p: p["metadata"].update(generation=2**64)))
     assert status == 422
     assert answer["details"][0]["loc"] == "parent.metadata.generation"
+
+
+def test_an_integer_beyond_64_bits_in_a_document_is_read_as_kubernetes_stores_it(client: AsgiClient) -> None:
+    # Was a 500: the integer reached the Job's document, and orjson refused to encode it.
+    big = 123456789012345678901234567890
+    status, answer = post(client, "/sync/pinottable", table(lambda p: p["spec"]["table"].update(x=big)))
+    assert status == 200
+    config = next(c for c in answer["children"] if c["kind"] == "ConfigMap")
+    assert json.loads(config["data"]["table.json"])["x"] == float(big)
+
+
+@pytest.mark.parametrize("token", [b"NaN", b"-Infinity", b"1e400"])
+def test_a_number_json_has_not_is_refused_not_turned_into_null(client: AsgiClient, token: bytes) -> None:
+    # Was a 200 whose Job told Pinot `"x": null`: the parser took NaN and 1e400, the encoder wrote null.
+    body = table(lambda p: p["spec"]["table"].update(x="TOKEN")).replace(b'"TOKEN"', token)
+    status, _ = post(client, "/sync/pinottable", body)
+    assert status == 422
+
+
+@pytest.mark.parametrize(("depth", "expected"), [(244, 200), (245, 422), (300, 422), (1100, 422)])
+def test_nesting_is_refused_before_it_could_not_be_encoded(
+    client: AsgiClient, depth: int, expected: int
+) -> None:
+    # A pool's env lands two levels deeper in the StatefulSet than in the spec; orjson stops at 254.
+    obj = cluster.parent()
+    obj["spec"]["pools"][0]["kubernetes"] = {"env": [{"name": "A", "valueFrom": "DEEP"}]}
+    body = json.dumps(cluster.request_body(obj)).encode()
+    body = body.replace(b'"DEEP"', b"[" * depth + b"1" + b"]" * depth)
+    status, _ = post(client, "/sync/pinotcluster", body)
+    assert status == expected
