@@ -259,9 +259,15 @@ class ApiServer:
         self._put(key, new)
         return new
 
-    def _update(self, obj: JsonObject, key: ObjectKey, uid: str | None) -> tuple[JsonObject, bool]:
+    def check_update(self, obj: JsonObject, old: JsonObject) -> None:
+        """Raise the ApiError updating `old` (as stored) to `obj` would get; nothing is stored."""
+        self._update(obj, key_of(obj), None, dry_run=old)
+
+    def _update(
+        self, obj: JsonObject, key: ObjectKey, uid: str | None, dry_run: JsonObject | None = None
+    ) -> tuple[JsonObject, bool]:
         rtype = self._type(key)
-        old = self._objects.get(key)
+        old = self._objects.get(key) if dry_run is None else dry_run
         if old is None:
             raise ApiError(404, "NotFound", f"{key} not found")
         old_meta = old["metadata"]
@@ -289,7 +295,7 @@ class ApiServer:
         check_immutable(key, old, new)
         if rtype.generation and _body(new) != _body(old):
             new["metadata"]["generation"] = int(old_meta.get("generation", 1)) + 1
-        if new == old:
+        if new == old or dry_run is not None:
             return old, False
         new["metadata"]["resourceVersion"] = str(next(self._rv))
         self._put(key, new)

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from hooks.app import Route, create_app
-from hooks.contract import HookRequest
+from hooks.contract import CustomizeRequest, HookRequest
 from hooks.decision import Decision
-from tests.sim import defaults
+from tests.sim import defaults, invariants
 from tests.sim.apiserver import ApiError, ApiServer, ObjectKey
 from tests.sim.clock import SimClock
 from tests.sim.controllers import Invocation, JobBinding, RunResult, StatefulSetController, ready_after
@@ -515,7 +515,7 @@ def test_finalizer_is_added_first_and_removed_once_finalized() -> None:
         Route(
             "/customize/pinotschema",
             "customize",
-            __import__("hooks.contract", fromlist=["CustomizeRequest"]).CustomizeRequest,
+            CustomizeRequest,
             lambda request, now: Decision({"relatedResources": []}, "none"),
         )
     )
@@ -581,3 +581,17 @@ def test_job_pods_run_the_bound_command_and_report_its_termination_message(stand
         assert (
             pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] == '{"result":"Failed"}'
         )
+
+
+def test_the_immutable_field_check_catches_a_response_that_changes_one(stand_in: StandIn) -> None:
+    sts = statefulset()
+    del sts["metadata"]["namespace"]
+    stand_in.answer = lambda request: body([sts])
+    with simulate(stand_in) as sim:
+        invariants.install(sim, invariants.immutable_fields)
+        sim.apply(cluster())
+        moved = copy.deepcopy(sts)
+        moved["spec"]["serviceName"] = "elsewhere"
+        stand_in.answer = lambda request: body([moved])
+        with pytest.raises(invariants.InvariantViolation, match="serviceName"):
+            touch(sim)
