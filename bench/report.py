@@ -26,6 +26,28 @@ SMALL_WORKLOAD = "cluster-4"
 MAX_PEAK_RSS_MB = 120
 
 
+NOTES = [
+    "## Reading the numbers",
+    "",
+    "- **resync** of a settled cluster is answered from the hook server's cache of clock-free answers "
+    "(`hooks.app.AnswerCache`): the request bytes are compared, nothing is parsed or computed, so it can "
+    "beat the floor, which parses every request. A PinotTable answer is not marked clock-free by its "
+    "hook, so its resync is computed every time.",
+    "- **change** requests are all different (one spec value takes a new number each time): every one "
+    "is parsed, validated and computed, and its answer serialised.",
+    "- **resync + ETag** carries `If-None-Match` with the ETag of the hook's answer, as Metacontroller "
+    "sends it when the hook's `etag.enabled` is set; the hook answers 304 without a body and "
+    "Metacontroller reuses the body it stored. The floor row is the plain resync.",
+    "- 5 connections is Metacontroller's default number of workers; with one server process, p50 is "
+    "about five service times. Other load on the machine hits both servers alike (alternating blocks), "
+    "so the ratios are steadier than the absolute numbers.",
+    "",
+    "Run `make bench` (about 8 minutes; installs wrk with apt-get if it is missing and you are root) to "
+    "rewrite this page, or `make bench QUICK=1` (well under a minute; resync and change only, written "
+    "to `.bench/benchmarks-quick.md`).",
+]
+
+
 @dataclass(frozen=True)
 class Block:
     """One wrk run against one server."""
@@ -207,13 +229,30 @@ def verdicts(rows: Sequence[Row], request_path: Sequence[Verdict] = ()) -> list[
     return found + list(request_path)
 
 
+Stages = Sequence[tuple[str, str, dict[str, float]]]  # workload, kind, CPU µs per stage
+
+
+def stage_table(stages: Stages) -> list[str]:
+    lines = [
+        "| Size | Workload | parse µs | hook µs | serialise µs | total µs |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for workload, kind, found in stages:
+        lines.append(
+            f"| {workload} | {kind} | "
+            + " | ".join(f"{found[name]:.0f}" for name in ("parse", "hook", "serialise", "total"))
+            + " |"
+        )
+    return lines
+
+
 def markdown(
     rows: Sequence[Row],
     method: str,
     elapsed: float,
     quick: bool,
     request_path: Sequence[Verdict] = (),
-    notes: Sequence[str] = (),
+    stages: Stages = (),
 ) -> str:
     met = verdicts(rows, request_path)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -246,8 +285,20 @@ def markdown(
             lines.append(f"- **{row.workload}**: {row.title}.")
     lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
     lines += [f"| {v.target} | {v.measured} | {'yes' if v.met else '**no**'} |" for v in met]
-    if notes:
-        lines += ["", "## Notes", "", *notes]
+    if stages:
+        lines += [
+            "",
+            "## Where the time goes",
+            "",
+            "CPU time of one request inside the hook's own code, measured in-process by `python -m "
+            "bench.profile` (best of 5 runs; add `--pyinstrument` for a call tree): parse and validate the "
+            "body, the pure hook, serialise the answer. This is the hook computing every time, without the "
+            "answer cache; the rest of a served request (HTTP parsing, ASGI, writing the answer) is what the "
+            "echo floor measures.",
+            "",
+            *stage_table(stages),
+        ]
+    lines += ["", *NOTES]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine()]
     lines += ["", "## Versions", "", "| | |", "|---|---|"]

@@ -25,13 +25,15 @@ from types import FrameType
 
 import orjson
 
-from bench import report
+from bench import checks, profile, report
 from bench.workloads import VARY_MARKER, Workload, all_workloads
+from hooks.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("post.lua")
 CONNECTIONS = 5  # Metacontroller's default number of workers
 SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
+PROFILE_ITERATIONS = 100  # per timed run of bench.profile (best of 5 runs)
 KIND_LABELS = {"resync": "resync", "change": "change", "etag": "resync + ETag"}
 
 
@@ -303,14 +305,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row = bench.measure(workload, kind)
                 print(report.progress_line(row), flush=True)
                 rows.append(row)
+    stages = [
+        (workload.name, kind, profile.stages(workload, kind, PROFILE_ITERATIONS // (10 if args.quick else 1)))
+        for workload in workloads
+        for kind in ("resync", "change")
+    ]
+    request_path = request_path_verdict(workloads)
     elapsed = time.monotonic() - started
-    text = report.markdown(rows, plan_text(plan), elapsed, quick=args.quick)
+    text = report.markdown(rows, plan_text(plan), elapsed, args.quick, [request_path], stages)
     print()
     print(text)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
     print(f"written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0
+
+
+def request_path_verdict(workloads: list[Workload]) -> report.Verdict:
+    """Answer every request once, then count forbidden work while answering each kind again."""
+    warmup = [(w.path, w.resync_bytes()) for w in workloads]
+    measured = [(w.path, w.change_bytes(sequence)) for w in workloads for sequence in (1, 2)] + warmup
+    counts = checks.request_path_work(create_app(), warmup, measured)
+    return report.Verdict(
+        "no YAML parsing, template compilation or pydantic schema building on the request path",
+        ", ".join(f"{what}: {count}" for what, count in counts.items()) + f" (over {len(measured)} requests)",
+        not any(counts.values()),
+    )
 
 
 def plan_text(plan: Plan) -> str:
