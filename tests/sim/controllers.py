@@ -127,9 +127,8 @@ class StatefulSetController:
         monotonic = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
 
         pods = self.pods(sts)
-        for existing in pods.values():
+        for existing in pods.values():  # updated in place when it turns ready
             changed |= self._refresh_readiness(sts, existing)
-        pods = self.pods(sts)
         blocked = False
         for ordinal in range(replicas):
             pod = pods.get(ordinal)
@@ -162,7 +161,9 @@ class StatefulSetController:
                     break
                 if not pod_ready(candidate):
                     break
-        changed |= self._write_status(sts, current_rev, update_rev, rolling)
+        if changed:  # pods were created or deleted: read them again
+            pods = self.pods(sts)
+        changed |= self._write_status(sts, list(pods.values()), current_rev, update_rev, rolling)
         return changed
 
     def _ensure_revision(self, sts: JsonObject, revision: str) -> bool:
@@ -232,8 +233,9 @@ class StatefulSetController:
         self.api.update_status(pod, ACTOR_KUBELET)
         return True
 
-    def _write_status(self, sts: JsonObject, current_rev: str, update_rev: str, rolling: bool) -> bool:
-        pods = list(self.pods(sts).values())
+    def _write_status(
+        self, sts: JsonObject, pods: list[JsonObject], current_rev: str, update_rev: str, rolling: bool
+    ) -> bool:
         min_ready = float(sts["spec"].get("minReadySeconds", 0))
         now = self.clock.now().timestamp()
         revisions = [p["metadata"]["labels"].get(REVISION_LABEL) for p in pods]
