@@ -23,43 +23,57 @@ from bench.workloads import Workload, all_workloads, route_for
 from hooks import jsonio
 from hooks.app import _parse
 
-Stage = Callable[[], Any]
-
-
 REPEATS = 5
 
 
-def _cpu_us(action: Stage, iterations: int) -> float:
-    """The best of REPEATS runs (as timeit advises): the least disturbed by anything else."""
+def _cpu_us(
+    action: Callable[[int], Any], iterations: int, prepare: Callable[[], None] | None = None
+) -> float:
+    """The best of REPEATS runs (as timeit advises): the least disturbed by anything else.
+    `action(i)` is the i-th call of a run; `prepare()`, untimed, comes before each run."""
     best = float("inf")
     for _ in range(REPEATS):
+        if prepare is not None:
+            prepare()
         started = time.process_time_ns()
-        for _ in range(iterations):
-            action()
+        for index in range(iterations):
+            action(index)
         best = min(best, (time.process_time_ns() - started) / iterations / 1000)
     return best
+
+
+def _bodies(workload: Workload, kind: str, count: int, first: int = 0) -> list[bytes]:
+    """`count` requests; for a change, all different (as the load generator sends them), so that
+    nothing remembered from an earlier request can help."""
+    if kind == "change":
+        return [workload.change_bytes(10**8 + first + i) for i in range(count)]
+    return [workload.resync_bytes()] * count
 
 
 def stages(workload: Workload, kind: str, iterations: int) -> dict[str, float]:
     route = route_for(workload.path)
     now = datetime.now(UTC)
-    bodies = [workload.change_bytes(i) if kind == "change" else workload.resync_bytes() for i in range(8)]
-    parsed = [_parse(route.model, body) for body in bodies]
-    answers = [route.handle(p, now).body for p in parsed]
-    counter = iter(range(10**9))
+    answers = [route.handle(_parse(route.model, body), now).body for body in _bodies(workload, kind, 8)]
+    batch: dict[str, list[Any]] = {"bodies": [], "parsed": []}
+    runs = iter(range(1, 10**6))
 
-    def pick() -> int:
-        return next(counter) % len(bodies)
+    def fresh_bodies() -> None:
+        batch["bodies"] = _bodies(workload, kind, iterations, next(runs) * iterations)
 
-    # One untimed pass first: caches and lazily built objects are warm, as in a running server.
-    for index in range(len(bodies)):
-        route.handle(_parse(route.model, bodies[index]), now)
+    def fresh_requests() -> None:
+        fresh_bodies()
+        batch["parsed"] = [_parse(route.model, body) for body in batch["bodies"]]
+
+    # The requests above were answered untimed: lazily built objects are warm, as in a running
+    # server. Each timed call takes a request never answered before.
     return {
-        "parse": _cpu_us(lambda: _parse(route.model, bodies[pick()]), iterations),
-        "hook": _cpu_us(lambda: route.handle(parsed[pick()], now), iterations),
-        "serialise": _cpu_us(lambda: jsonio.dumps(answers[pick()]), iterations),
+        "parse": _cpu_us(lambda i: _parse(route.model, batch["bodies"][i]), iterations, fresh_bodies),
+        "hook": _cpu_us(lambda i: route.handle(batch["parsed"][i], now), iterations, fresh_requests),
+        "serialise": _cpu_us(lambda i: jsonio.dumps(answers[i % len(answers)]), iterations),
         "total": _cpu_us(
-            lambda: jsonio.dumps(route.handle(_parse(route.model, bodies[pick()]), now).body), iterations
+            lambda i: jsonio.dumps(route.handle(_parse(route.model, batch["bodies"][i]), now).body),
+            iterations,
+            fresh_bodies,
         ),
     }
 
@@ -69,7 +83,7 @@ def call_tree(workload: Workload, kind: str, iterations: int) -> str:
 
     route = route_for(workload.path)
     now = datetime.now(UTC)
-    bodies = [workload.change_bytes(i) if kind == "change" else workload.resync_bytes() for i in range(8)]
+    bodies = _bodies(workload, kind, iterations)
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for i in range(iterations):
@@ -81,7 +95,7 @@ def call_tree(workload: Workload, kind: str, iterations: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--iterations", type=int, default=100, help="per timed run (best of 5 runs)")
+    parser.add_argument("--iterations", type=int, default=50, help="per timed run (best of 5 runs)")
     parser.add_argument("--only", action="append", default=None, help="workload name(s)")
     parser.add_argument("--kind", action="append", choices=["resync", "change"], default=None)
     parser.add_argument("--pyinstrument", action="store_true", help="print a call tree per workload")

@@ -147,6 +147,11 @@ def machine() -> list[tuple[str, str]]:
     ]
 
 
+def load_average() -> str:
+    """The 1-minute load average: how busy the machine was with other work as well."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def versions() -> list[tuple[str, str]]:
     found = [("python", platform.python_version())]
     for package in ("fastapi", "starlette", "uvicorn", "h11", "pydantic", "pydantic-core", "orjson"):
@@ -253,6 +258,7 @@ def markdown(
     quick: bool,
     request_path: Sequence[Verdict] = (),
     stages: Stages = (),
+    load: tuple[str, str] = ("", ""),
 ) -> str:
     met = verdicts(rows, request_path)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -301,6 +307,8 @@ def markdown(
     lines += ["", *NOTES]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine()]
+    if load[0]:
+        lines.append(f"| load average (1 min) at start / end | {load[0]} / {load[1]} |")
     lines += ["", "## Versions", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in versions()]
     return "\n".join(lines) + "\n"

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("post.lua")
 CONNECTIONS = 5  # Metacontroller's default number of workers
 SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
-PROFILE_ITERATIONS = 100  # per timed run of bench.profile (best of 5 runs)
+PROFILE_ITERATIONS = 50  # per timed run of bench.profile (best of 5 runs)
 KIND_LABELS = {"resync": "resync", "change": "change", "etag": "resync + ETag"}
 
 
@@ -269,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stop_on_sigterm()
 
     started = time.monotonic()
+    load_at_start = report.load_average()
     workloads = [w for w in all_workloads() if not args.only or w.name in args.only]
     serve = str(Path(sys.executable).with_name("pinot-control-plane"))
     hook_port, floor_port = free_port(), free_port()
@@ -312,7 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     request_path = request_path_verdict(workloads)
     elapsed = time.monotonic() - started
-    text = report.markdown(rows, plan_text(plan), elapsed, args.quick, [request_path], stages)
+    load = (load_at_start, report.load_average())
+    text = report.markdown(rows, plan_text(plan), elapsed, args.quick, [request_path], stages, load)
     print()
     print(text)
     output.parent.mkdir(parents=True, exist_ok=True)
