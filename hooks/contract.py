@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hooks.decision import Decision
 
@@ -42,6 +42,49 @@ class ParentObject(BaseModel):
     status: JsonObject | None = None
 
 
+def _kubernetes_object(obj: JsonObject) -> JsonObject:
+    """An observed object as the API server serves it, down to what the hooks read of any object.
+
+    Deeper fields (spec, status) stay untyped: each reader checks the few it uses.
+    """
+    if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
+        raise ValueError("an observed object needs apiVersion and kind")
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+        raise ValueError("an observed object needs metadata.name")
+    for key in ("labels", "annotations"):
+        found = meta.get(key, {})
+        if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+            raise ValueError(f"metadata.{key} of an observed object must map strings to strings")
+    return obj
+
+
+_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+KubernetesObject = Annotated[
+    JsonObject,
+    AfterValidator(_kubernetes_object),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "required": ["apiVersion", "kind", "metadata"],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1},
+                        "labels": _STRING_MAP,
+                        "annotations": _STRING_MAP,
+                    },
+                },
+            },
+        }
+    ),
+]
+
+
 class HookRequest(BaseModel):
     """A sync or finalize request. Unknown keys are tolerated (contract rule 3)."""
 
@@ -49,8 +92,9 @@ class HookRequest(BaseModel):
 
     controller: JsonObject = Field(default_factory=dict)
     parent: ParentObject
-    children: dict[str, dict[str, JsonObject]] = Field(default_factory=dict)
-    related: dict[str, dict[str, JsonObject]] = Field(default_factory=dict)
+    # Observed objects by type key, then by name (v1) or namespace/name (v2).
+    children: dict[str, dict[str, KubernetesObject]] = Field(default_factory=dict)
+    related: dict[str, dict[str, KubernetesObject]] = Field(default_factory=dict)
     finalizing: bool = False
 
 

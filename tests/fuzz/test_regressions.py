@@ -72,3 +72,33 @@ def test_nesting_is_refused_before_it_could_not_be_encoded(
     body = body.replace(b'"DEEP"', b"[" * depth + b"1" + b"]" * depth)
     status, _ = post(client, "/sync/pinotcluster", body)
     assert status == expected
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": [1]},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "labels": ["a"]}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "annotations": {"a": 1}}},
+        {"metadata": {"name": "x"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": 5}},
+    ],
+    ids=["metadata-list", "labels-list", "annotation-number", "no-apiversion", "name-number"],
+)
+@pytest.mark.parametrize("field", ["children", "related"])
+def test_an_observed_object_that_is_no_kubernetes_object_gets_422(
+    client: AsgiClient, damaged: JsonObject, field: str
+) -> None:
+    # Were 500s (AttributeError in Observed.index, KeyError in sort_children when an invalid spec
+    # keeps every observed child), or were passed on as children without apiVersion or name.
+    for path, obj in (
+        ("/sync/pinotcluster", cluster.parent()),
+        ("/sync/pinotcluster", cluster.parent(spec={})),
+        ("/sync/pinottable", resources.parent("PinotTable")),
+        ("/sync/pinottable", resources.parent("PinotTable", spec={})),
+    ):
+        request = cluster.request_body(obj) if obj["kind"] == "PinotCluster" else resources.request_body(obj)
+        request[field]["ConfigMap.v1"] = {"analytics/x": damaged}
+        status, answer = post(client, path, json.dumps(request).encode())
+        assert status == 422, answer
+        assert answer["details"][0]["loc"].startswith(f"{field}.ConfigMap.v1.analytics/x")
