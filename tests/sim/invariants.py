@@ -45,11 +45,15 @@ def install(sim: Simulation, *checks: Callable[[Simulation], Observer]) -> None:
         sim.metacontroller.observers.append(check(sim))
 
 
-def fixed_point(sim: Simulation) -> Observer:
+def fixed_point(sim: Simulation, kinds: frozenset[str] | None = None) -> Observer:
+    """`kinds` limits the check to parents of those kinds (None: every parent)."""
+
     def observe(record: SyncRecord) -> None:
         # A sync that wrote nothing left the state it saw; the same request gives the same answer
         # (checked by the byte-identity property), so it is at a fixed point already.
         if record.error or not record.effective_writes:
+            return
+        if kinds is not None and record.parent.kind not in kinds:
             return
         parent = sim.api.get_key(record.parent)
         if parent is None:

@@ -29,8 +29,10 @@ the project's contract forbids (§7 items 4-12, 21-22): missing keys, null or un
 children in another namespace, duplicate names, server-owned metadata or status on children,
 `finalized: true` when not finalizing.
 
-Not modelled: Rolling* strategies and ControllerRevisions of the parent, ETags, 429 Retry-After,
-server-side apply, parentResource.labelSelector, workers and concurrency.
+Not modelled: the revision machinery of RollingRecreate/RollingInPlace (treated as Recreate and
+InPlace), ETags, 429 Retry-After, server-side apply, parentResource.labelSelector, the rate
+limiter's backoff (a failed sync is retried on the next step), workers and concurrency. Request
+maps are filled in a seeded random order, which is stricter than Go (it sorts map keys).
 """
 
 from __future__ import annotations

@@ -68,8 +68,8 @@ def play(sim: Simulation, obj: JsonObject, history: list[Edit]) -> JsonObject:
 
 def convergence_bound(obj: JsonObject, delays: dict[str, int]) -> int:
     """Rounds enough for any pending work: every pod rolled once, every role created once, removals."""
-    pools = obj["spec"]["pools"]
-    rolling = sum((p.get("replicas", 1) + 1) * delays.get(p["name"], 1) for p in pools)
+    pools: list[JsonObject] = obj["spec"]["pools"]
+    rolling = sum((int(p.get("replicas", 1)) + 1) * delays.get(p["name"], 1) for p in pools)
     return 2 * rolling + 10
 
 

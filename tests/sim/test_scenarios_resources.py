@@ -10,6 +10,7 @@ related objects and the hooks' status, as they would in a cluster.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,7 +78,8 @@ def pinot() -> FakePinot:
 @pytest.fixture
 def world(pinot: FakePinot) -> Iterator[Simulation]:
     with Simulation(job_bindings=[cli_binding(pinot.transport())]) as sim:
-        invariants.install(sim, invariants.condition_shape, invariants.immutable_fields)
+        cluster_fixed_point = functools.partial(invariants.fixed_point, kinds=frozenset({"PinotCluster"}))
+        invariants.install(sim, cluster_fixed_point, invariants.condition_shape, invariants.immutable_fields)
         sim.apply(specs.cluster())
         sim.run_until(lambda: specs.is_ready(sim), 30)
         yield sim

@@ -249,7 +249,7 @@ def test_mutable_statefulset_fields_are_accepted(api: ApiServer) -> None:
 
 
 def test_services_get_a_cluster_ip_that_never_changes(api: ApiServer) -> None:
-    service = {
+    service: JsonObject = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "s", "namespace": NAMESPACE},
