@@ -42,6 +42,23 @@ class ParentObject(BaseModel):
     status: JsonObject | None = None
 
 
+def as_object(value: Any) -> JsonObject:
+    """`value` if it is a JSON object, else an empty one.
+
+    Observed objects are typed down to their identity only (see KubernetesObject): a reader of
+    their spec or status goes through these helpers, so a field of the wrong type reads as absent.
+    """
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def _kubernetes_object(obj: JsonObject) -> JsonObject:
     """An observed object as the API server serves it, down to what the hooks read of any object.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from hooks import API_VERSION
 from hooks.conditions import find, is_true
-from hooks.contract import Observed
+from hooks.contract import Observed, as_list, as_object
 from hooks.resources.fields import SpecError
 from hooks.resources.runs import Connection
 from hooks.resources.table import SchemaRequirement
@@ -54,9 +54,9 @@ def cluster_view(name: str, namespace: str, related: Observed) -> ClusterView:
                 f"PinotCluster {name!r} (spec.clusterRef.name) does not exist in namespace {namespace!r}",
             ),
         )
-    status = cluster.get("status") or {}
+    status = as_object(cluster.get("status"))
     url = status.get("controllerService")
-    secret = (((cluster.get("spec") or {}).get("auth") or {}).get("secretRef") or {}).get("name")
+    secret = as_object(as_object(as_object(cluster.get("spec")).get("auth")).get("secretRef")).get("name")
     connection = (
         Connection(url, secret if isinstance(secret, str) else "") if isinstance(url, str) and url else None
     )
@@ -83,7 +83,7 @@ def schema_gate(requirement: SchemaRequirement, related: Observed) -> Blocked | 
     waiting = f"waiting for PinotSchema {requirement.ref!r} (spec.schemaRef.name)"
     if schema is None:
         return Blocked("SchemaNotReady", f"{waiting}: it does not exist")
-    schema_name = ((schema.get("spec") or {}).get("schema") or {}).get("schemaName")
+    schema_name = as_object(as_object(schema.get("spec")).get("schema")).get("schemaName")
     if not isinstance(schema_name, str) or not schema_name:
         return Blocked("SchemaNotReady", f"{waiting}: it has no spec.schema.schemaName")
     errors = [
@@ -96,17 +96,17 @@ def schema_gate(requirement: SchemaRequirement, related: Observed) -> Blocked | 
     if errors:
         return errors
     if not _synced_now(schema):
-        synced = find((schema.get("status") or {}).get("conditions"), "Synced")
+        synced = find(as_list(as_object(schema.get("status")).get("conditions")), "Synced")
         said = f": {synced.get('reason')}: {synced.get('message')}" if synced else ""
         return Blocked("SchemaNotReady", f"{waiting} to be Synced for generation {_generation(schema)}{said}")
     return None
 
 
 def _synced_now(schema: Mapping[str, Any]) -> bool:
-    status = schema.get("status") or {}
+    status = as_object(schema.get("status"))
     if not is_true(status, "Synced"):
         return False
-    synced = find(status.get("conditions"), "Synced") or {}
+    synced = find(as_list(status.get("conditions")), "Synced") or {}
     seen = synced.get("observedGeneration", status.get("observedGeneration"))
     return bool(seen == _generation(schema))
 

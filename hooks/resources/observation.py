@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hooks.conditions import REASON_PATTERN, truncate
+from hooks.contract import as_list, as_object
 from hooks.jsonio import loads
 
 JsonObject = dict[str, Any]
@@ -108,7 +109,7 @@ def _outcome(data: Mapping[str, Any]) -> Outcome | None:
 def observe(job: Mapping[str, Any] | None, name: str, pods: Iterable[Mapping[str, Any]]) -> JobObservation:
     if job is None or (job.get("metadata") or {}).get("deletionTimestamp"):
         return JobObservation(name, Phase.ABSENT)
-    status = job.get("status") or {}
+    status = as_object(job.get("status"))
     mine = [pod for pod in pods if _belongs(pod, job)]
     complete = _condition(status, "Complete")
     failed = _condition(status, "Failed")
@@ -138,8 +139,8 @@ def _newest_message(pods: list[Mapping[str, Any]]) -> str:
     finished: list[tuple[str, str, str]] = []
     for pod in pods:
         pod_name = str((pod.get("metadata") or {}).get("name", ""))
-        for container in (pod.get("status") or {}).get("containerStatuses") or []:
-            terminated = ((container or {}).get("state") or {}).get("terminated") or {}
+        for container in as_list(as_object(pod.get("status")).get("containerStatuses")):
+            terminated = as_object(as_object(as_object(container).get("state")).get("terminated"))
             message = terminated.get("message")
             if isinstance(message, str) and message.strip():
                 finished.append((str(terminated.get("finishedAt") or ""), pod_name, message))
@@ -150,8 +151,8 @@ def _waiting(pods: list[Mapping[str, Any]]) -> str:
     """Why a running Job's Pod does not start, e.g. a missing Secret (CreateContainerConfigError)."""
     notes = []
     for pod in sorted(pods, key=lambda p: str((p.get("metadata") or {}).get("name", ""))):
-        for container in (pod.get("status") or {}).get("containerStatuses") or []:
-            waiting = ((container or {}).get("state") or {}).get("waiting") or {}
+        for container in as_list(as_object(pod.get("status")).get("containerStatuses")):
+            waiting = as_object(as_object(as_object(container).get("state")).get("waiting"))
             reason = waiting.get("reason")
             if isinstance(reason, str) and reason and reason not in QUIET_WAITING:
                 message = _text(waiting.get("message"))
@@ -165,9 +166,9 @@ def _belongs(pod: Mapping[str, Any], job: Mapping[str, Any]) -> bool:
     pod_meta = pod.get("metadata") or {}
     uid = meta.get("uid")
     if uid:
-        owners = pod_meta.get("ownerReferences") or []
+        owners = as_list(pod_meta.get("ownerReferences"))
         labels = pod_meta.get("labels") or {}
-        return any((o or {}).get("uid") == uid for o in owners) or uid in (
+        return any(as_object(o).get("uid") == uid for o in owners) or uid in (
             labels.get("batch.kubernetes.io/controller-uid"),
             labels.get("controller-uid"),
         )
@@ -176,7 +177,7 @@ def _belongs(pod: Mapping[str, Any], job: Mapping[str, Any]) -> bool:
 
 
 def _condition(status: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
-    for condition in status.get("conditions") or []:
+    for condition in as_list(status.get("conditions")):
         if (
             isinstance(condition, Mapping)
             and condition.get("type") == type_

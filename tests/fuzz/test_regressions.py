@@ -30,11 +30,11 @@ def table(change: Callable[[JsonObject], None]) -> bytes:
     return json.dumps(resources.request_body(obj)).encode()
 
 
-def post(client: AsgiClient, path: str, body: bytes) -> tuple[int, Any]:
+def post(client: AsgiClient, path: str, body: bytes, finalizing: bool = False) -> tuple[int, Any]:
     reply = client.post(path, body)
     assert reply.escaped is None, reply.escaped
     hook = path.split("/")[1]
-    return reply.status, check_answer(hook, reply.status, reply.headers, reply.body)
+    return reply.status, check_answer(hook, reply.status, reply.headers, reply.body, finalizing=finalizing)
 
 
 def test_a_generation_beyond_int64_is_no_metacontroller_request(client: AsgiClient) -> None:
@@ -102,3 +102,61 @@ def test_an_observed_object_that_is_no_kubernetes_object_gets_422(
         status, answer = post(client, path, json.dumps(request).encode())
         assert status == 422, answer
         assert answer["details"][0]["loc"].startswith(f"{field}.ConfigMap.v1.analytics/x")
+
+
+def _with_junk(
+    kind: str, state: str, damage: Callable[[JsonObject, JsonObject, JsonObject], None], finalizing: bool
+) -> bytes:
+    """A resource whose Job (in `state`), Pod or related PinotCluster/PinotSchema is damaged."""
+    obj = resources.parent(kind)
+    if finalizing:
+        obj["spec"]["deletionPolicy"] = "Delete"
+    job = resources.the_job(resources.finalize(obj, finalizing=finalizing))
+    stored = resources.job_in(job, state)
+    pod = resources.pod_of(stored, '{"result": "Succeeded", "reason": "Created", "message": "ok"}')
+    related = resources.default_related(kind)
+    damage(stored, pod, related[0] if kind != "PinotTable" else related[1])
+    return json.dumps(resources.request_body(obj, [stored], [*related, pod], finalizing=finalizing)).encode()
+
+
+def _set(path: str, value: Any) -> Callable[[JsonObject], None]:
+    def apply(obj: JsonObject) -> None:
+        *parents, last = path.split(".")
+        for part in parents:
+            obj = obj[int(part)] if isinstance(obj, list) else obj.setdefault(part, {})
+        if isinstance(obj, list):
+            obj[int(last)] = value
+        else:
+            obj[last] = value
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "which", "path", "value"),
+    [
+        ("PinotSchema", "running", "job", "status", "x"),
+        ("PinotSchema", "complete", "job", "status.conditions", 5),
+        ("PinotSchema", "complete", "pod", "status.containerStatuses.0.state", "x"),
+        ("PinotSchema", "running", "pod", "status.containerStatuses.0", ["x"]),
+        ("PinotTenant", "failed", "pod", "status", [1]),
+        ("PinotTenant", "running", "pod", "metadata.ownerReferences", [1]),
+        ("PinotTenant", "running", "pod", "metadata.ownerReferences", 7),
+        ("PinotSchema", "running", "related", "status", "x"),
+        ("PinotTenant", "running", "related", "spec.auth", [1]),
+        ("PinotTable", "running", "related", "spec.schema", 3),
+        ("PinotTable", "running", "related", "status.conditions", 1),
+    ],
+)
+def test_junk_below_an_observed_objects_metadata_reads_as_absent(
+    client: AsgiClient, kind: str, state: str, which: str, path: str, value: Any
+) -> None:
+    # Were 500s: AttributeError or TypeError where a reader took `x.get(...) or {}` for an object.
+    def damage(job: JsonObject, pod: JsonObject, related: JsonObject) -> None:
+        _set(path, value)({"job": job, "pod": pod, "related": related}[which])
+
+    for hook in ("sync", "finalize"):
+        finalizing = hook == "finalize"
+        body = _with_junk(kind, state, damage, finalizing)
+        status, _ = post(client, f"/{hook}/{kind.lower()}", body, finalizing)
+        assert status == 200
