@@ -23,6 +23,7 @@ from typing import Any
 from hooks.cluster import naming
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import Role
+from hooks.contract import as_int, as_list, as_object
 
 JsonObject = dict[str, Any]
 
@@ -51,17 +52,17 @@ class Observation:
 
     @classmethod
     def of(cls, sts: Mapping[str, Any]) -> Observation:
-        meta = sts.get("metadata") or {}
-        spec = sts.get("spec") or {}
-        status = sts.get("status") or {}
+        meta = as_object(sts.get("metadata"))
+        spec = as_object(sts.get("spec"))
+        status = as_object(sts.get("status"))
         return cls(
-            template_hash=str((meta.get("annotations") or {}).get(naming.TEMPLATE_HASH_ANNOTATION, "")),
-            spec_replicas=int(spec.get("replicas", 1)),
-            generation=int(meta.get("generation", 0)),
-            observed_generation=int(status.get("observedGeneration", 0)),
-            replicas=int(status.get("replicas", 0)),
-            ready=int(status.get("readyReplicas", 0)),
-            updated=int(status.get("updatedReplicas", 0)),
+            template_hash=str(as_object(meta.get("annotations")).get(naming.TEMPLATE_HASH_ANNOTATION, "")),
+            spec_replicas=as_int(spec.get("replicas"), 1),
+            generation=as_int(meta.get("generation")),
+            observed_generation=as_int(status.get("observedGeneration")),
+            replicas=as_int(status.get("replicas")),
+            ready=as_int(status.get("readyReplicas")),
+            updated=as_int(status.get("updatedReplicas")),
             current_revision=str(status.get("currentRevision", "")),
             update_revision=str(status.get("updateRevision", "")),
         )
@@ -114,7 +115,7 @@ class PreviousPool:
     @classmethod
     def index(cls, status: Mapping[str, Any] | None) -> dict[str, PreviousPool]:
         out = {}
-        for entry in (status or {}).get("pools") or []:
+        for entry in as_list((status or {}).get("pools")):
             if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                 out[entry["name"]] = cls(
                     state=str(entry.get("state", "")),

@@ -27,7 +27,15 @@ from hooks.cluster.workload import (
     volume_claim_templates,
 )
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
-from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
+from hooks.contract import (
+    ClockFreeDecision,
+    HookRequest,
+    HookResponse,
+    Observed,
+    as_int,
+    as_list,
+    as_object,
+)
 from hooks.decision import Decision
 from hooks.hashing import content_hash
 from hooks.jsonio import loads
@@ -209,11 +217,11 @@ def _desired_children(
 def _keep_immutable(desired: JsonObject, current: JsonObject, pool: PoolSettings) -> list[str]:
     """Fields Kubernetes refuses to change stay as observed; a wanted change is reported."""
     problems = []
-    current_spec = current.get("spec") or {}
+    current_spec = as_object(current.get("spec"))
     for name in IMMUTABLE_STATEFULSET_FIELDS:
         wanted = desired["spec"].get(name)
         stored = current_spec.get(name)
-        if name == "volumeClaimTemplates" and _claims_differ(wanted or [], stored or []):
+        if name == "volumeClaimTemplates" and _claims_differ(wanted or [], as_list(stored)):
             problems.append(
                 f"pool {pool.name}: storage changed (spec.pools[{pool.index}].kubernetes.storage) but "
                 "volumeClaimTemplates of an existing StatefulSet are immutable; resize the PVCs "
@@ -226,16 +234,19 @@ def _keep_immutable(desired: JsonObject, current: JsonObject, pool: PoolSettings
     return problems
 
 
-def _claims_differ(wanted: list[JsonObject], stored: list[JsonObject]) -> bool:
-    def essence(claims: list[JsonObject]) -> list[tuple[Any, ...]]:
-        return sorted(
-            (
-                (c.get("metadata") or {}).get("name"),
-                ((c.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage"),
-                (c.get("spec") or {}).get("storageClassName"),
+def _claims_differ(wanted: list[Any], stored: list[Any]) -> bool:
+    def essence(claims: list[Any]) -> list[tuple[Any, ...]]:
+        rows = []
+        for claim in map(as_object, claims):
+            spec = as_object(claim.get("spec"))
+            rows.append(
+                (
+                    as_object(claim.get("metadata")).get("name"),
+                    as_object(as_object(spec.get("resources")).get("requests")).get("storage"),
+                    spec.get("storageClassName"),
+                )
             )
-            for c in claims
-        )
+        return sorted(rows, key=repr)  # observed values may be of any type: order by their text
 
     return essence(wanted) != essence(stored)
 
@@ -259,12 +270,12 @@ def _removed_pools(cluster: str, pools: set[str], observed: Observed) -> tuple[l
         pool = labels.get(naming.POOL_LABEL)
         if labels.get(naming.CLUSTER_LABEL) != cluster or not pool or pool in pools:
             continue
-        status = obj.get("status") or {}
-        if int((obj.get("spec") or {}).get("replicas", 1)) == 0 and int(status.get("replicas", 0)) == 0:
+        spec, status = as_object(obj.get("spec")), as_object(obj.get("status"))
+        if as_int(spec.get("replicas"), 1) == 0 and as_int(status.get("replicas")) == 0:
             continue
         removing.append(pool)
         scaled = _as_applied(obj)
-        scaled["spec"] = {**scaled.get("spec", {}), "replicas": 0}
+        scaled["spec"] = {**as_object(scaled.get("spec")), "replicas": 0}
         kept.append(scaled)
         for kind in (SERVICE, CONFIGMAP, PDB):
             for other in observed.of(*kind).values():

@@ -160,3 +160,58 @@ def test_junk_below_an_observed_objects_metadata_reads_as_absent(
         body = _with_junk(kind, state, damage, finalizing)
         status, _ = post(client, f"/{hook}/{kind.lower()}", body, finalizing)
         assert status == 200
+
+
+def _cluster_with_junk(damage: Callable[[JsonObject, dict[str, JsonObject]], None]) -> bytes:
+    """A cluster whose every pool is up, but for `damage` done to its parent or observed children
+    (keyed `Kind/name`); pool "cold" was removed from the spec, so its children are scaled down."""
+    from tests.fuzz.strategies import BASES
+
+    request = json.loads(json.dumps(BASES["/sync/pinotcluster"][3]))
+    children = {
+        f"{obj['kind']}/{obj['metadata']['name']}": obj
+        for g in request["children"].values()
+        for obj in g.values()
+    }
+    damage(request["parent"], children)
+    return json.dumps(request).encode()
+
+
+@pytest.mark.parametrize(
+    ("child", "path", "value"),
+    [
+        ("StatefulSet/demo-hot", "status.readyReplicas", ""),
+        ("StatefulSet/demo-hot", "status.replicas", [1]),
+        ("StatefulSet/demo-hot", "status", "x"),
+        ("StatefulSet/demo-hot", "spec", 1),
+        ("StatefulSet/demo-hot", "spec.replicas", None),
+        ("StatefulSet/demo-hot", "metadata.generation", "one"),
+        ("StatefulSet/demo-hot", "spec.volumeClaimTemplates", "abc"),
+        ("StatefulSet/demo-hot", "spec.volumeClaimTemplates.0", 7),
+        (
+            "StatefulSet/demo-hot",
+            "spec.volumeClaimTemplates",
+            [{"metadata": {"name": 5}}, {"metadata": {}}, {}],
+        ),
+        ("StatefulSet/demo-cold", "spec", [1]),
+        ("StatefulSet/demo-cold", "spec.replicas", "two"),
+    ],
+)
+def test_junk_in_an_observed_statefulset_reads_as_absent(
+    client: AsgiClient, child: str, path: str, value: Any
+) -> None:
+    # Were 500s: int("") and int([1]) on status counts, AttributeError on a spec or status that is
+    # no object, TypeError sorting claim names of two types.
+    status, _ = post(
+        client, "/sync/pinotcluster", _cluster_with_junk(lambda _, c: _set(path, value)(c[child]))
+    )
+    assert status == 200
+
+
+@pytest.mark.parametrize("pools", [1.5, 7])
+def test_junk_pools_in_the_previous_status_read_as_absent(client: AsgiClient, pools: Any) -> None:
+    # Was a 500: TypeError iterating a float as status.pools.
+    status, _ = post(
+        client, "/sync/pinotcluster", _cluster_with_junk(lambda p, _: p["status"].update(pools=pools))
+    )
+    assert status == 200
