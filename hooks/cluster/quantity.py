@@ -50,7 +50,12 @@ def _canonical_text(text: str) -> str:
         )
     number = Fraction(match["number"])
     suffix = match["suffix"] or ""
-    if suffix[:1] in ("e", "E") and len(suffix) > 1 and abs(int(suffix[1:])) > MAX_EXPONENT:
+    if (
+        suffix not in _BINARY
+        and suffix[:1] in ("e", "E")
+        and len(suffix) > 1
+        and abs(int(suffix[1:])) > MAX_EXPONENT
+    ):
         raise QuantityError(f"{text!r} is out of range for a Kubernetes quantity")
     if suffix in _BINARY:
         amount = number * 1024 ** _BINARY[suffix]

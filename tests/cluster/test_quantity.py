@@ -8,6 +8,9 @@ from hooks.cluster.quantity import QuantityError, canonical_quantity, canonical_
 
 CANONICAL = [
     ("1.5Gi", "1536Mi"),
+    ("2Ei", "2Ei"),
+    ("1E", "1E"),
+    ("1e18", "1e18"),
     ("1024Mi", "1Gi"),
     ("4Gi", "4Gi"),
     ("0.5Ki", "512"),
