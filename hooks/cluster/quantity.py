@@ -26,7 +26,7 @@ _BINARY_SUFFIX = {power: suffix for suffix, power in _BINARY.items()}
 
 # Far beyond any real quantity (the largest suffix is E, 10^18), and small enough that computing
 # the canonical form stays cheap: a huge exponent in a hostile spec must not stall a hook worker.
-MAX_EXPONENT = 30
+MAX_EXPONENT = 99  # two digits, as the CRD pattern allows
 MAX_LENGTH = 64
 
 
