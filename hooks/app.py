@@ -20,21 +20,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from pydantic import BaseModel, ValidationError
 
 from hooks import jsonio
-from hooks.contract import ClockFreeDecision, CustomizeRequest, HookRequest
+from hooks.contract import (
+    ECHO_HEADROOM,
+    MAX_ANSWER_DEPTH,
+    ClockFreeDecision,
+    CustomizeRequest,
+    HookRequest,
+    fits_an_answer,
+)
 from hooks.decision import Decision
 
 LOG = logging.getLogger("pinot_control_plane.hooks")
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_ANSWER_CACHE_BYTES = 16 * 1024 * 1024
-MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
-ECHO_HEADROOM = 2
 
 Clock = Callable[[], datetime]
 
@@ -310,7 +314,8 @@ def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
         # validation of the Python objects: faster than model_validate_json on large bodies,
         # which are mostly untyped objects.
         document = jsonio.loads(body)
-        _check_depth(document)
+        if not fits_an_answer(document):
+            raise ValueError(f"nested deeper than {MAX_ANSWER_DEPTH - ECHO_HEADROOM} levels")
     except ValueError as exc:
         strict = f"invalid JSON: {exc}"
     else:
@@ -331,19 +336,6 @@ def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
     except (ValueError, RecursionError) as exc:
         raise RequestRejected(422, f"invalid JSON: {exc}") from None
     raise RequestRejected(422, strict or "not a Metacontroller hook request")
-
-
-def _check_depth(document: Any) -> None:
-    """Refuse nesting that could not be encoded once echoed: the encoder stops at
-    MAX_ANSWER_DEPTH levels, and an answer nests request values up to ECHO_HEADROOM levels
-    deeper than the request did (a pool's `env` ends up inside `containers[0]`)."""
-    wrapped = document
-    for _ in range(ECHO_HEADROOM):
-        wrapped = [wrapped]
-    try:
-        orjson.dumps(wrapped)  # unsorted: only whether it encodes matters
-    except orjson.JSONEncodeError as exc:  # "Recursion limit reached"
-        raise ValueError(f"nested deeper than {MAX_ANSWER_DEPTH - ECHO_HEADROOM} levels") from exc
 
 
 def _identify(parsed: BaseModel) -> tuple[str, int | None]:

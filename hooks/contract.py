@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hooks.decision import Decision
 
 JsonObject = dict[str, Any]
 INT64 = 2**63
+MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
+# An answer nests a value taken from the request at most this much deeper than the request did:
+# a pool's env ends up in a StatefulSet's containers[0], a last-applied record becomes a child.
+ECHO_HEADROOM = 2
 
 
 class ObjectMeta(BaseModel):
@@ -57,6 +62,28 @@ def as_list(value: Any) -> list[Any]:
 
 def as_int(value: Any, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def is_kubernetes_object(value: Any) -> TypeGuard[JsonObject]:
+    if not isinstance(value, dict):
+        return False
+    try:
+        _kubernetes_object(value)
+    except ValueError:
+        return False
+    return True
+
+
+def fits_an_answer(value: Any) -> bool:
+    """Whether `value` can still be encoded when an answer nests it ECHO_HEADROOM levels deeper."""
+    wrapped = value
+    for _ in range(ECHO_HEADROOM):
+        wrapped = [wrapped]
+    try:
+        orjson.dumps(wrapped)  # unsorted: only whether it encodes matters
+    except orjson.JSONEncodeError:  # "Recursion limit reached"
+        return False
+    return True
 
 
 def _kubernetes_object(obj: JsonObject) -> JsonObject:

@@ -35,6 +35,8 @@ from hooks.contract import (
     as_int,
     as_list,
     as_object,
+    fits_an_answer,
+    is_kubernetes_object,
 )
 from hooks.decision import Decision
 from hooks.hashing import content_hash
@@ -300,9 +302,10 @@ def _as_applied(obj: JsonObject) -> JsonObject:
         except ValueError:
             applied = None
         if (
-            isinstance(applied, dict)
+            is_kubernetes_object(applied)
             and applied.get("kind") == obj.get("kind")
-            and (applied.get("metadata") or {}).get("name") == meta.get("name")
+            and applied["metadata"]["name"] == meta.get("name")
+            and fits_an_answer(applied)
         ):
             return applied
     return as_observed(obj)
