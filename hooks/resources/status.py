@@ -58,8 +58,9 @@ def run_report(observation: JobObservation, digest: str, pinot_name: str, retry:
 
 
 def running_message(observation: JobObservation, doing: str) -> str:
-    if observation.phase is Phase.ABSENT:
-        return f"{doing} (creating it)"
+    """The same words before and after the Job is first observed, so that materialising the
+    Job we asked for does not rewrite the status (contract §7 item 15); only what the Job
+    reports (a waiting reason, a failed attempt) adds detail."""
     return f"{doing}: {observation.detail}" if observation.detail else doing
 
 

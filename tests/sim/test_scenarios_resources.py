@@ -234,11 +234,6 @@ def test_a_tenant_without_spare_instances_reports_pinots_answer(world: Simulatio
     assert len(pinot.tagged("analytics_OFFLINE")) == 1 and len(pinot.tagged("analytics_REALTIME")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hooks/resources: a run's message says '(creating it)' until its Job is observed, so the "
-    "sync after the Job is created always rewrites the status (contract §7 item 15)",
-)
 def test_resource_hooks_are_at_a_fixed_point_after_each_sync(pinot: FakePinot) -> None:
     with Simulation(job_bindings=[cli_binding(pinot.transport())]) as sim:
         invariants.install(sim, invariants.fixed_point)
