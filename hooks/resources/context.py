@@ -9,7 +9,7 @@ from typing import Any
 
 from hooks.children import as_observed, sort_children
 from hooks.conditions import rfc3339
-from hooks.contract import HookRequest, HookResponse, Observed
+from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
 from hooks.decision import Decision
 from hooks.resources.jobs import Owner
 from hooks.resources.kinds import ResourceKind
@@ -107,12 +107,18 @@ class Context:
         resync: float = 0,
         finalized: bool = False,
     ) -> Decision:
-        status = render_status(report, pinot_name, self.previous_status, self.generation, rfc3339(self.now))
+        now = rfc3339(self.now)
+        status = render_status(report, pinot_name, self.previous_status, self.generation, now)
         response = HookResponse(status, sort_children(children), resync, finalized)
         summary = f"{self.kind.singular} {self.namespace}/{self.name}: {report.synced.reason}"
         if finalized:
             summary += " (finalized)"
-        return Decision(response.to_json_object(), summary)
+        # The clock reaches an answer only through transition times taken from `now` and through
+        # retry plans, which always ask for a resync; without either the answer is the same at any
+        # moment, and the HTTP layer may replay it for a byte-identical request.
+        clock_free = resync == 0 and all(c["lastTransitionTime"] != now for c in status["conditions"])
+        decide = ClockFreeDecision if clock_free else Decision
+        return decide(response.to_json_object(), summary)
 
 
 def previous_pinot_name(status: Mapping[str, Any]) -> str:

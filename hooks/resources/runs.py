@@ -8,6 +8,7 @@ changes none of it, so a done run is never run again, and any real change runs e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from hooks.hashing import content_hash
@@ -44,7 +45,7 @@ class Run:
     def delete(cls, target: PinotObject, connection: Connection) -> Run:
         return cls("delete", target, connection)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return content_hash(
             {
