@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from hooks.cluster.rollout import PoolState, PoolStep
-from hooks.conditions import Condition
+from hooks.conditions import REASON_PATTERN, Condition
+
+MAX_REASON = 1024  # metav1.Condition's limit, which Condition enforces
 
 JsonObject = dict[str, Any]
 
@@ -88,16 +90,14 @@ def invalid_spec_conditions(message: str, previous: Mapping[str, Mapping[str, An
     """Ready=False/InvalidSpec; the other conditions keep what they said (or Unknown at first)."""
     conditions = [Condition("Ready", "False", "InvalidSpec", message)]
     for type_ in ("Progressing", "Degraded", "Paused"):
-        before = previous.get(type_)
-        if before and before.get("status") in ("True", "False", "Unknown"):
-            conditions.append(
-                Condition(
-                    type_,
-                    before["status"],
-                    str(before.get("reason") or "Unknown"),
-                    str(before.get("message", "")),
-                )
-            )
-        else:
+        before = previous.get(type_) or {}
+        reason = before.get("reason") or "Unknown"
+        if before.get("status") in ("True", "False", "Unknown") and _is_reason(reason):
+            conditions.append(Condition(type_, before["status"], reason, str(before.get("message", ""))))
+        else:  # absent, or not a condition we could have written
             conditions.append(Condition(type_, "Unknown", "InvalidSpec", "the spec is invalid"))
     return conditions
+
+
+def _is_reason(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_REASON and REASON_PATTERN.match(value) is not None

@@ -251,3 +251,25 @@ def test_a_last_applied_record_that_is_no_child_we_sent_is_not_returned(
     )
     assert cold["apiVersion"] == "apps/v1"
     assert cold["metadata"]["labels"]["app.kubernetes.io/instance"] == "demo"  # as observed, not the record
+
+
+@pytest.mark.parametrize("reason", [1.0, "not a reason", "x" * 2000, ["Rolling"], {"a": 1}, "Rolling out"])
+def test_an_invalid_spec_does_not_carry_over_a_condition_we_could_not_have_written(
+    client: AsgiClient, reason: Any
+) -> None:
+    # Was a 500: Condition refused the previous Progressing reason (ValueError: invalid condition
+    # reason '1.0') while an invalid spec kept the other conditions as they were.
+    def damage(obj: JsonObject, _: dict[str, JsonObject]) -> None:
+        obj["spec"]["pools"][0]["replicas"] = "three"
+        for condition in obj["status"]["conditions"]:
+            if condition["type"] == "Progressing":
+                condition["reason"] = reason
+
+    status, answer = post(client, "/sync/pinotcluster", _cluster_with_junk(damage))
+    assert status == 200
+    conditions = {c["type"]: c for c in answer["status"]["conditions"]}
+    assert conditions["Ready"]["reason"] == "InvalidSpec"
+    assert (conditions["Progressing"]["status"], conditions["Progressing"]["reason"]) == (
+        "Unknown",
+        "InvalidSpec",
+    )
