@@ -14,7 +14,7 @@ Rules (see docs and DESIGN):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -49,6 +49,7 @@ class Observation:
     updated: int
     current_revision: str
     update_revision: str
+    partition: int = 0
 
     @classmethod
     def of(cls, sts: Mapping[str, Any]) -> Observation:
@@ -65,6 +66,9 @@ class Observation:
             updated=as_int(status.get("updatedReplicas")),
             current_revision=str(status.get("currentRevision", "")),
             update_revision=str(status.get("updateRevision", "")),
+            partition=as_int(
+                as_object(as_object(spec.get("updateStrategy")).get("rollingUpdate")).get("partition")
+            ),
         )
 
     @property
@@ -80,11 +84,14 @@ class Observation:
             and self.current_revision == self.update_revision
         )
 
-    def pending_change(self, template_hash: str) -> bool:
+    def pending_change(self, template_hash: str, replicas: int) -> bool:
         # A StatefulSet its controller has never reported on (observedGeneration 0) has no pods
-        # yet, so there is nothing to hold back: it is being created, not updated.
+        # yet, so there is nothing to hold back: it is being created, not updated. A new replica
+        # count is a change too: once written, the set is not caught up until its controller
+        # reports, and it must be held from the first sync on, not only from the second.
         return (
             self.template_hash != template_hash
+            or self.spec_replicas != replicas
             or (not self.caught_up and self.observed_generation > 0)
             or self.current_revision != self.update_revision
         )
@@ -178,7 +185,7 @@ def plan(
                 now_text,
                 observation,
             )
-        elif observation.pending_change(digest) and blocker is not None:
+        elif observation.pending_change(digest, pool.replicas) and blocker is not None:
             step = PoolStep(
                 pool,
                 digest,
@@ -200,6 +207,16 @@ def plan(
                 now_text,
                 deadline_seconds,
             )
+        if (
+            observation is not None
+            and (blocker is not None or step.converged)
+            and observation.partition > step.partition
+        ):
+            # Never lower a partition while an earlier pool has not converged, nor on a pool that
+            # has (no pod has anywhere to go): the write would make the set look not caught up
+            # until its controller reports, so the next sync would hold it, or the pools after it,
+            # again (a flip-flop). A pool is released only when nothing before it is pending.
+            step = replace(step, partition=observation.partition)
         if not step.converged and blocker is None:
             blocker = pool.name
         steps.append(_keep_since(step, previous.get(pool.name)))
