@@ -37,11 +37,14 @@ def budget(default: int) -> settings:
     )
 
 
-def simulation(obj: JsonObject, delays: dict[str, int] | None = None, seed: int = 0) -> Simulation:
+def simulation(
+    obj: JsonObject, delays: dict[str, int] | None = None, seed: int = 0, metacontroller_first: bool = False
+) -> Simulation:
     per_pool: dict[str, int | None] = {
         naming.statefulset_name(specs.CLUSTER, name): delay for name, delay in (delays or {}).items()
     }
-    return Simulation(ready=ready_after(1, per_pool), options=SimOptions(seed=seed))
+    options = SimOptions(seed=seed, metacontroller_first=metacontroller_first)
+    return Simulation(ready=ready_after(1, per_pool), options=options)
 
 
 def repaired(obj: JsonObject) -> JsonObject:
@@ -113,15 +116,15 @@ def test_any_history_stays_at_a_fixed_point_with_standard_conditions(
 
 
 @budget(6)
-@given(data=st.data(), obj=cluster_specs(), history=histories)
+@given(data=st.data(), obj=cluster_specs(), history=histories, metacontroller_first=st.booleans())
 def test_any_history_keeps_the_rollout_order_and_immutable_fields_and_converges(
-    data: st.DataObject, obj: JsonObject, history: list[Edit]
+    data: st.DataObject, obj: JsonObject, history: list[Edit], metacontroller_first: bool
 ) -> None:
     """No pool is created or released while an earlier one has not converged; no response changes
     an immutable field of an observed child; from wherever the history left it, a Ready cluster is
     reached within a bounded number of rounds once the spec is valid and unpaused."""
     delays = data.draw(ready_delays(obj))
-    with simulation(obj, delays) as sim:
+    with simulation(obj, delays, metacontroller_first=metacontroller_first) as sim:
         invariants.install(sim, invariants.rollout_order, invariants.immutable_fields)
         final = repaired(play(sim, obj, history))
         sim.apply(final)

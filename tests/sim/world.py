@@ -71,6 +71,10 @@ class SimOptions:
     max_passes: int = 200
     manifest_dir: Path = manifests.MANIFEST_DIR
     job_run_after_steps: int = 1
+    # Metacontroller handles the events of its own writes before the Kubernetes controllers react
+    # (a race the real system can lose either way): the hook then sees the status a controller has
+    # not updated yet for the spec just written.
+    metacontroller_first: bool = False
 
 
 @dataclass
@@ -153,6 +157,9 @@ class Simulation:
     def settle(self) -> None:
         for _ in range(self.options.max_passes):
             changed = self.metacontroller.process()
+            if self.options.metacontroller_first:
+                while changed and self.metacontroller.process():
+                    pass
             changed |= self.statefulsets.reconcile_all()
             changed |= self.jobs.reconcile_all()
             changed |= self.api.collect_garbage()
