@@ -16,6 +16,10 @@ everything around it is simulated in-process, in small modules that each cite th
 - `metacontroller`: requests (v1 and v2), strict response decoding, child management, parent
   status, finalizers and resyncs (contract §§1-3).
 - `world`: the whole thing wired together, stepped in time.
+- `invariants`: checks run after every sync (fixed point, rollout order, immutable fields,
+  condition shape).
+- `pinotjobs`: Jobs that run the product's CLI in-process, against the fake Pinot.
+- `specs`, `strategies`, `budget`: PinotCluster builders, Hypothesis strategies, example counts.
 
 Randomness is seeded (the order of objects in request maps, for instance); no wall clock is read.
 """
