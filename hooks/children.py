@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hooks.contract import fits_an_answer, is_kubernetes_object
+from hooks.jsonio import loads
+
 SERVER_METADATA = (
     "uid",
     "resourceVersion",
@@ -38,3 +41,28 @@ def as_observed(obj: dict[str, Any]) -> dict[str, Any]:
 
 def sort_children(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(children, key=lambda c: (c["apiVersion"], c["kind"], c["metadata"]["name"]))
+
+
+def as_applied(obj: dict[str, Any]) -> dict[str, Any]:
+    """A child to keep as it is: what we last applied to it, as Metacontroller recorded it.
+
+    Returning the whole observed object would make dynamic apply record all of it as our
+    last-applied configuration; fields other actors set (such as the `kubectl rollout restart`
+    annotation on a pod template) would then count as ours and be removed by the next normal sync,
+    restarting a whole pool outside the rollout order. An object without a record (adopted) is
+    returned as observed."""
+    meta = obj.get("metadata") or {}
+    raw = (meta.get("annotations") or {}).get(LAST_APPLIED)
+    if isinstance(raw, str):
+        try:
+            applied = loads(raw)
+        except ValueError:
+            applied = None
+        if (
+            is_kubernetes_object(applied)
+            and applied.get("kind") == obj.get("kind")
+            and applied["metadata"]["name"] == meta.get("name")
+            and fits_an_answer(applied)
+        ):
+            return applied
+    return as_observed(obj)

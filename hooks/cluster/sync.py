@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hooks.children import LAST_APPLIED, as_observed, sort_children
+from hooks.children import as_applied, sort_children
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS, ConfigInput, render_config
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
@@ -35,12 +35,9 @@ from hooks.contract import (
     as_int,
     as_list,
     as_object,
-    fits_an_answer,
-    is_kubernetes_object,
 )
 from hooks.decision import Decision
 from hooks.hashing import content_hash
-from hooks.jsonio import loads
 
 JsonObject = dict[str, Any]
 
@@ -99,7 +96,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     removing, kept = _removed_pools(cluster.name, set(rendered), observed)
     children += kept
     if spec.paused:
-        children = [_as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
+        children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
 
     conditions = cluster_conditions(steps, spec.paused, problems, removing)
     status: JsonObject = {
@@ -259,7 +256,7 @@ def _older_config_maps(pool: PoolSettings, current_name: str, observed: Observed
     for name, obj in observed.of(*CONFIGMAP).items():
         labels = (obj.get("metadata") or {}).get("labels") or {}
         if name != current_name and labels.get(naming.POOL_LABEL) == pool.name:
-            kept.append(_as_applied(obj))
+            kept.append(as_applied(obj))
     return kept
 
 
@@ -276,39 +273,14 @@ def _removed_pools(cluster: str, pools: set[str], observed: Observed) -> tuple[l
         if as_int(spec.get("replicas"), 1) == 0 and as_int(status.get("replicas")) == 0:
             continue
         removing.append(pool)
-        scaled = _as_applied(obj)
+        scaled = as_applied(obj)
         scaled["spec"] = {**as_object(scaled.get("spec")), "replicas": 0}
         kept.append(scaled)
         for kind in (SERVICE, CONFIGMAP, PDB):
             for other in observed.of(*kind).values():
                 if ((other.get("metadata") or {}).get("labels") or {}).get(naming.POOL_LABEL) == pool:
-                    kept.append(_as_applied(other))
+                    kept.append(as_applied(other))
     return sorted(removing), kept
-
-
-def _as_applied(obj: JsonObject) -> JsonObject:
-    """A child to keep as it is: what we last applied to it, as Metacontroller recorded it.
-
-    Returning the whole observed object would make dynamic apply record all of it as our
-    last-applied configuration; fields other actors set (such as the `kubectl rollout restart`
-    annotation on a pod template) would then count as ours and be removed by the next normal sync,
-    restarting a whole pool outside the rollout order. An object without a record (adopted) is
-    returned as observed."""
-    meta = obj.get("metadata") or {}
-    raw = (meta.get("annotations") or {}).get(LAST_APPLIED)
-    if isinstance(raw, str):
-        try:
-            applied = loads(raw)
-        except ValueError:
-            applied = None
-        if (
-            is_kubernetes_object(applied)
-            and applied.get("kind") == obj.get("kind")
-            and applied["metadata"]["name"] == meta.get("name")
-            and fits_an_answer(applied)
-        ):
-            return applied
-    return as_observed(obj)
 
 
 def _invalid(
@@ -328,7 +300,7 @@ def _invalid(
     status["conditions"] = render_conditions(
         invalid_spec_conditions(message, previous), previous, generation, now_text
     )
-    children = [_as_applied(obj) for objects in observed.by_type.values() for obj in objects.values()]
+    children = [as_applied(obj) for objects in observed.by_type.values() for obj in objects.values()]
     response = HookResponse(status=status, children=sort_children(children))
     decide = ClockFreeDecision if _clock_free([], status["conditions"], now_text) else Decision
     return decide(response.to_json_object(), f"invalid: {shown}")

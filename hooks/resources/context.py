@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hooks.children import as_observed, sort_children
+from hooks.children import as_applied, sort_children
 from hooks.conditions import rfc3339
 from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
 from hooks.decision import Decision
@@ -76,7 +76,7 @@ class Context:
         Pinot is never touched by a delete while the resource lives.
         """
         return [
-            as_observed(obj)
+            as_applied(obj)
             for kind in CHILD_TYPES
             for obj in self.children.of(*kind).values()
             if _operation(obj) == "apply"
@@ -93,10 +93,10 @@ class Context:
             if observe(job, name, ()).phase is not Phase.RUNNING:
                 continue
             names.append(name)
-            kept.append(as_observed(job))
+            kept.append(as_applied(job))
             config = self.children.get(*CONFIGMAP, name)
             if config is not None:
-                kept.append(as_observed(config))
+                kept.append(as_applied(config))
         return names, kept
 
     def respond(
