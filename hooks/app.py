@@ -11,10 +11,8 @@ kept by exact request bytes, so an identical resync is answered without calling 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,15 +24,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from pydantic import BaseModel, ValidationError
 
 from hooks import jsonio
+from hooks.answers import AnswerCache, CachedAnswer, etag_matches, etag_of
 from hooks.contract import (
     ECHO_HEADROOM,
     MAX_ANSWER_DEPTH,
-    ClockFreeDecision,
     CustomizeRequest,
     HookRequest,
     fits_an_answer,
 )
-from hooks.decision import Decision
+from hooks.decision import ClockFreeDecision, Decision
 
 LOG = logging.getLogger("pinot_control_plane.hooks")
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -55,77 +53,6 @@ class Route:
     hook: str
     model: type[BaseModel]
     handle: Callable[[Any, datetime], Decision]
-
-
-@dataclass(frozen=True)
-class CachedAnswer:
-    payload: bytes
-    etag: str
-    parent: str
-    generation: int | None
-    summary: str
-
-
-def etag_of(payload: bytes) -> str:
-    """A strong entity tag naming exactly these answer bytes (128 bits of their SHA-256)."""
-    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """`If-None-Match` (RFC 9110, weak comparison) names the answer we would send now."""
-    if not if_none_match:
-        return False
-    for candidate in if_none_match.split(","):
-        tag = candidate.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
-            return True
-    return False
-
-
-class AnswerCache:
-    """Clock-free answers (`ClockFreeDecision`) by route and exact request body.
-
-    A hit needs the very same bytes (the dict compares keys in full), so it is the answer the hook
-    would compute now. One entry per parent and route (a newer request of a parent replaces the
-    older one), least recently used evicted first, requests and answers together at most
-    `max_bytes`.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._entries: OrderedDict[tuple[str, bytes], CachedAnswer] = OrderedDict()
-        self._by_parent: dict[tuple[str, str], bytes] = {}
-
-    def get(self, path: str, body: bytes) -> CachedAnswer | None:
-        found = self._entries.get((path, body))
-        if found is not None:
-            self._entries.move_to_end((path, body))
-        return found
-
-    def put(self, path: str, body: bytes, answer: CachedAnswer) -> None:
-        if len(body) + len(answer.payload) > self.max_bytes:
-            return
-        older = self._by_parent.get((path, answer.parent))
-        if older is not None:
-            self._drop((path, older))
-        self._drop((path, body))
-        self._entries[(path, body)] = answer
-        self._by_parent[(path, answer.parent)] = body
-        self.size += len(body) + len(answer.payload)
-        while self.size > self.max_bytes:
-            self._drop(next(iter(self._entries)))
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def _drop(self, key: tuple[str, bytes]) -> None:
-        answer = self._entries.pop(key, None)
-        if answer is None:
-            return
-        self.size -= len(key[1]) + len(answer.payload)
-        if self._by_parent.get((key[0], answer.parent)) is key[1]:
-            del self._by_parent[(key[0], answer.parent)]
 
 
 class RequestRejected(Exception):

@@ -14,8 +14,6 @@ from typing import Annotated, Any, TypeGuard
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from hooks.decision import Decision
-
 JsonObject = dict[str, Any]
 INT64 = 2**63
 MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
@@ -202,14 +200,3 @@ class HookResponse:
             "resyncAfterSeconds": resync,
             "finalized": self.finalized,
         }
-
-
-@dataclass(frozen=True)
-class ClockFreeDecision(Decision):
-    """A decision the hook would make alike at any other moment, for the same request.
-
-    A hook returns it only when nothing in its answer came from the clock: no transition time
-    taken from `now`, no deadline reached or resync delay counted from it. The HTTP layer then
-    answers a byte-identical request with the same body again without calling the hook (a
-    periodic resync of a settled parent sends exactly such requests).
-    """

@@ -15,10 +15,11 @@ import pytest
 from fastapi import FastAPI
 
 from hooks import jsonio
-from hooks.app import AnswerCache, CachedAnswer, Route, create_app
+from hooks.answers import AnswerCache, CachedAnswer
+from hooks.app import Route, create_app
 from hooks.cluster.sync import sync_cluster
-from hooks.contract import ClockFreeDecision, HookRequest
-from hooks.decision import Decision
+from hooks.contract import HookRequest
+from hooks.decision import ClockFreeDecision, Decision
 from tests.cluster.builders import BASE_SPEC, NOW, parent, request, request_body
 from tests.cluster.rounds import Rounds
 

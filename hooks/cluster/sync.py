@@ -28,7 +28,6 @@ from hooks.cluster.workload import (
 )
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import (
-    ClockFreeDecision,
     HookRequest,
     HookResponse,
     Observed,
@@ -36,7 +35,7 @@ from hooks.contract import (
     as_list,
     as_object,
 )
-from hooks.decision import Decision
+from hooks.decision import ClockFreeDecision, Decision
 from hooks.hashing import content_hash
 
 JsonObject = dict[str, Any]

@@ -9,8 +9,8 @@ from typing import Any
 
 from hooks.children import as_applied, sort_children
 from hooks.conditions import rfc3339
-from hooks.contract import ClockFreeDecision, HookRequest, HookResponse, Observed
-from hooks.decision import Decision
+from hooks.contract import HookRequest, HookResponse, Observed
+from hooks.decision import ClockFreeDecision, Decision
 from hooks.resources.jobs import Owner
 from hooks.resources.kinds import ResourceKind
 from hooks.resources.naming import OPERATION_LABEL

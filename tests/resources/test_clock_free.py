@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hooks import jsonio
-from hooks.contract import ClockFreeDecision
+from hooks.decision import ClockFreeDecision
 from tests.resources.builders import (
     NOW,
     call,
