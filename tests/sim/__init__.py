@@ -2,7 +2,9 @@
 
 The real FastAPI app (`hooks.app.create_app`) is called over HTTP through `httpx.ASGITransport`;
 everything around it is simulated in-process, in small modules that each cite the section of
-`/work/shared/reference/metacontroller-contract.md` (here "the contract") they implement:
+the project's Metacontroller hook contract notes (here "the contract": what Metacontroller v4.17
+sends and does with answers, drawn from its `pkg/controller/composite`, `pkg/dynamic/apply` and
+`docs/src/api` sources) they implement:
 
 - `clock`: simulated time, advanced in steps; it is also the app's clock.
 - `kinds`: the resource types the simulator knows (built-ins and the CRDs in `crds/`).
