@@ -9,6 +9,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
+from hooks.contract import HookRequest
+
 SYNC_KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
 CUSTOMIZE_KEYS = {"relatedResources"}
 REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
@@ -16,6 +20,15 @@ REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
 
 class BadAnswer(AssertionError):
     pass
+
+
+def finalizing_of(body: bytes) -> bool:
+    """Whether the hooks read `body` as a call for a parent being deleted (`finalizing`, as
+    pydantic parses a bool: "true", 1 and "yes" count too)."""
+    try:
+        return HookRequest.model_validate(orjson.loads(body)).finalizing
+    except ValueError:  # also pydantic's ValidationError and orjson's JSONDecodeError
+        return False
 
 
 def check_answer(
