@@ -54,8 +54,10 @@ def retry(observation: JobObservation, now: datetime, always: bool = False) -> R
     backoff = DELETE_BACKOFF_SECONDS if always else BACKOFF_SECONDS.get(reason)
     if backoff is None:
         return None
-    failed_at = observation.failed_at or now
-    at = failed_at + timedelta(seconds=backoff)
-    if at <= now or observation.failed_at is None:
-        return Retry(at if observation.failed_at else now, True, RECHECK_SECONDS)
+    try:
+        at = observation.failed_at + timedelta(seconds=backoff) if observation.failed_at else None
+    except OverflowError:  # a failure time at the end of the calendar: read as no time at all
+        at = None
+    if at is None or at <= now:
+        return Retry(at or now, True, RECHECK_SECONDS)
     return Retry(at, False, max(1, math.ceil((at - now).total_seconds())))

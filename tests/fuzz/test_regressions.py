@@ -273,3 +273,20 @@ def test_an_invalid_spec_does_not_carry_over_a_condition_we_could_not_have_writt
         "Unknown",
         "InvalidSpec",
     )
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:30Z", "9999-12-31T23:59:59+00:00"])
+@pytest.mark.parametrize("hook", ["sync", "finalize"])
+def test_a_job_failed_at_the_end_of_the_calendar_is_retried_as_if_its_time_were_unknown(
+    client: AsgiClient, at: str, hook: str
+) -> None:
+    # Was a 500: OverflowError (date value out of range) adding the backoff to the failure time.
+    finalizing = hook == "finalize"
+    obj = resources.parent("PinotSchema")
+    obj["spec"]["deletionPolicy"] = "Delete"
+    job = resources.the_job(resources.finalize(obj, finalizing=finalizing))
+    body = resources.request_body(obj, [resources.job_in(job, "failed", at=at)], finalizing=finalizing)
+    status, answer = post(client, f"/{hook}/pinotschema", json.dumps(body).encode(), finalizing)
+    assert status == 200
+    assert answer["resyncAfterSeconds"] == 5  # retried now: the Job is left out, then recreated
+    assert not any(c["kind"] == "Job" for c in answer["children"])
