@@ -13,6 +13,7 @@ help:
 	@echo "make run     serve the hooks on $(HOST):$(PORT) (no cluster needed)"
 	@echo "make test    lint, type-check and run the whole test suite (includes test-pinot)"
 	@echo "make bench   measure the hooks against an echo floor (QUICK=1 for a short run)"
+	@echo "make fuzz    fuzz the HTTP surface with many more cases than make test"
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +47,4 @@ clean:
 
 -include tests/pinot/pinot.mk
 -include bench.mk
+-include fuzz.mk
