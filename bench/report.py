@@ -29,10 +29,9 @@ MAX_PEAK_RSS_MB = 120
 NOTES = [
     "## Reading the numbers",
     "",
-    "- **resync** of a settled cluster is answered from the hook server's cache of clock-free answers "
-    "(`hooks.app.AnswerCache`): the request bytes are compared, nothing is parsed or computed, so it can "
-    "beat the floor, which parses every request. A PinotTable answer is not marked clock-free by its "
-    "hook, so its resync is computed every time.",
+    "- **resync** of a settled cluster or an applied PinotTable is answered from the hook server's "
+    "cache of clock-free answers (`hooks.answers.AnswerCache`): the request bytes are compared, nothing "
+    "is parsed or computed, so it can beat the floor, which parses every request.",
     "- **change** requests are all different (one spec value takes a new number each time): every one "
     "is parsed, validated and computed, and its answer serialised.",
     "- **resync + ETag** carries `If-None-Match` with the ETag of the hook's answer, as Metacontroller "
