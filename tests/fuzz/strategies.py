@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.resources import builders as resources
 
 JsonObject = dict[str, Any]
 Path = tuple[str | int, ...]
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT")
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,23 @@ NASTY_STRINGS = [
     "SERVER",
     "InvalidSpec",
 ]
+# Kubernetes timestamps at and past the ends of the calendar, in other zones, or not quite ones.
+TIMESTAMPS = [
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59+00:00",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00",
+    "1970-01-01T00:00:00Z",
+    "2026-11-25T12:00:00",
+    "2026-11-25T12:00:00.123456789Z",
+    "2026-11-25 12:00:00Z",
+    "2026-02-30T12:00:00Z",
+    "2026-11-25T24:00:00Z",
+    "20261125T120000Z",
+    "2026-W48-3",
+    "2026-11-25",
+]
 FIELD_NAMES = [
     "apiVersion",
     "kind",
@@ -272,6 +291,7 @@ def leaves() -> st.SearchStrategy[Any]:
         st.text(st.characters(codec=None, exclude_categories=()), max_size=10),
         st.sampled_from(NASTY_STRINGS),
         st.sampled_from(FIELD_NAMES),
+        st.sampled_from(TIMESTAMPS),
     )
 
 
@@ -506,8 +526,18 @@ def _objects(groups: JsonObject) -> list[JsonObject]:
     return [obj for group in groups.values() for obj in group.values()]
 
 
+def retime(draw: st.DrawFn, value: Any) -> None:
+    """Every timestamp inside `value` replaced by one of TIMESTAMPS (in place)."""
+    for path in nodes(value):
+        if path and isinstance(found := get(value, path), str) and TIMESTAMP.match(found):
+            put(value, path, draw(st.sampled_from(TIMESTAMPS)))
+
+
 def _mutate_inside(draw: st.DrawFn, obj: JsonObject) -> None:
     """Junk below an object's identity (spec, status, data, ...): it still is a Kubernetes object."""
+    if draw(st.integers(0, 3)) == 0:
+        retime(draw, obj)
+        return
     parts = sorted(set(obj) - {"apiVersion", "kind", "metadata"})
     part = draw(st.sampled_from([*parts, "status", "spec"]))
     if part in obj and draw(st.booleans()):
@@ -582,8 +612,11 @@ def hostile_anywhere(draw: st.DrawFn, target: Target) -> Case:
     """Metadata, status, controller and the top level poisoned: a huge name, a generation out of
     range, labels that are no strings, junk previous conditions, unknown fields."""
     request = copy.deepcopy(draw(st.sampled_from(BASES[target.path])))
+    status = request["parent"].get("status")
     if draw(st.booleans()):
         request["parent"]["status"] = draw(JUNK_STATUS)
+    elif status and draw(st.booleans()):
+        retime(draw, status)
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(_anywhere_paths(request)))
         node = get(request, path)
