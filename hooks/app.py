@@ -37,6 +37,8 @@ from hooks.decision import ClockFreeDecision, Decision
 LOG = logging.getLogger("pinot_control_plane.hooks")
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_ANSWER_CACHE_BYTES = 16 * 1024 * 1024
+MAX_LOC_PART = 100  # characters of one key or index in the `loc` of a rejection's details
+MAX_DETAIL = 1000  # characters of a whole `loc` or `msg`
 
 Clock = Callable[[], datetime]
 
@@ -256,13 +258,23 @@ def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
         model.model_validate_json(body)
     except ValidationError as exc:
         details = [
-            {"loc": ".".join(str(part) for part in err["loc"]), "msg": err["msg"]}
+            {"loc": _location(err["loc"]), "msg": _shortened(err["msg"], MAX_DETAIL)}
             for err in exc.errors(include_url=False, include_input=False)[:20]
         ]
         raise RequestRejected(422, "not a Metacontroller hook request", details) from None
     except (ValueError, RecursionError) as exc:
         raise RequestRejected(422, f"invalid JSON: {exc}") from None
     raise RequestRejected(422, strict or "not a Metacontroller hook request")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """Where an error is, bounded: a map key from the request may be megabytes long, and repeating
+    it in each of 20 errors made a 422 twenty times the size of the request."""
+    return _shortened(".".join(_shortened(str(part), MAX_LOC_PART) for part in loc), MAX_DETAIL)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _identify(parsed: BaseModel) -> tuple[str, int | None]:
