@@ -15,6 +15,7 @@ from hooks.contract import HookRequest
 
 SYNC_KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
 CUSTOMIZE_KEYS = {"relatedResources"}
+MAX_REJECTION_BYTES = 64 * 1024  # a rejection says what is wrong, it does not repeat the request
 REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
 
 
@@ -57,6 +58,8 @@ def check_answer(
     if status != 200:
         if not isinstance(document.get("error"), str):
             raise BadAnswer(f"{status} answer without an error message: {body[:500]!r}")
+        if len(body) > MAX_REJECTION_BYTES:
+            raise BadAnswer(f"{status} answer of {len(body)} bytes: {body[:500]!r}")
         return document
     if "error" in document:
         raise BadAnswer(f"200 carrying an error: {body[:2000]!r}")
