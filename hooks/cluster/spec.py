@@ -115,4 +115,4 @@ class PinotClusterSpec(_Strict):
     auth: Auth | None = None
     rollout: Rollout = Rollout()
     defaults: Defaults = Defaults()
-    pools: list[Pool] = Field(min_length=1)
+    pools: list[Pool] = Field(min_length=1, max_length=32)  # the CRD's maxItems: each pool costs a render
