@@ -358,13 +358,18 @@ def put(value: Any, path: Path, new: Any) -> Any:
 
 def mutate(draw: st.DrawFn, value: Any, max_mutations: int = 4) -> Any:
     """`value` with 1..max_mutations of: a node replaced by hostile JSON, a key added or removed,
-    a list grown or emptied."""
+    an element or entry repeated hundreds of times (duplicates, long lists), a list grown or emptied."""
     value = copy.deepcopy(value)
     for _ in range(draw(st.integers(1, max_mutations))):
         path = draw(st.sampled_from(nodes(value)))
         node = get(value, path)
-        action = draw(st.sampled_from(["replace", "replace", "grow", "remove"]))
-        if action == "replace" or not isinstance(node, dict | list):
+        action = draw(st.sampled_from(["replace", "replace", "grow", "remove", "repeat"]))
+        if action == "repeat" and node and isinstance(node, list):
+            node.extend(copy.deepcopy(draw(st.sampled_from(node))) for _ in range(draw(st.integers(1, 500))))
+        elif action == "repeat" and node and isinstance(node, dict):
+            key = draw(st.sampled_from(sorted(node)))
+            node.update({f"{key}{i}": copy.deepcopy(node[key]) for i in range(draw(st.integers(1, 500)))})
+        elif action in ("replace", "repeat") or not isinstance(node, dict | list):
             value = put(value, path, draw(HOSTILE))
         elif action == "grow" and isinstance(node, dict):
             node[draw(KEYS)] = draw(HOSTILE)
