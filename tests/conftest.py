@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from hooks.app import Route, create_app, default_routes
 from hooks.contract import HookRequest
@@ -30,7 +31,13 @@ def server() -> Iterator[str]:
         raise RuntimeError("boom")
 
     routes = [Route("/sync/explode", "explode", HookRequest, explode)]
-    app = create_app(clock=lambda: NOW, max_body_bytes=64 * 1024, routes=default_routes() + routes)
+    yield from serve(
+        create_app(clock=lambda: NOW, max_body_bytes=64 * 1024, routes=default_routes() + routes)
+    )
+
+
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run `app` under a real uvicorn on a free loopback port for the life of a fixture."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     instance = uvicorn.Server(config)

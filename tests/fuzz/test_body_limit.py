@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from hooks.app import create_app
 from tests.cluster import builders as cluster
-from tests.conftest import free_port
+from tests.conftest import serve
 from tests.resources import builders as resources
 
 LIMIT = 4096
@@ -24,19 +21,7 @@ LIMIT = 4096
 
 @pytest.fixture(scope="module")
 def small_server() -> Iterator[str]:
-    app = create_app(clock=lambda: cluster.NOW, max_body_bytes=LIMIT)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(create_app(clock=lambda: cluster.NOW, max_body_bytes=LIMIT))
 
 
 REQUESTS: dict[str, Any] = {
