@@ -83,10 +83,12 @@ def _cluster_requests() -> list[JsonObject]:
     return requests
 
 
-def _recorded(stored: JsonObject) -> JsonObject:
-    """A child with Metacontroller's record of what the hook last applied to it."""
+def _recorded(stored: JsonObject, applied: JsonObject | None = None) -> JsonObject:
+    """A child with Metacontroller's record of what the hook last applied to it (by default, the
+    stored object without its status)."""
     stored = copy.deepcopy(stored)
-    applied = {key: value for key, value in stored.items() if key != "status"}
+    if applied is None:
+        applied = {key: value for key, value in stored.items() if key != "status"}
     annotations = stored["metadata"].setdefault("annotations", {})
     annotations[LAST_APPLIED] = json.dumps(applied, sort_keys=True)
     return stored
@@ -117,7 +119,7 @@ def _resource_rounds(obj: JsonObject, finalizing: bool) -> list[JsonObject]:
         "failed": resources.outcome_line("Failed", "Rejected", "Invalid document: x", 400, pinot_name="x"),
     }
     for state, outcome in outcomes.items():
-        stored = resources.job_in(job, state)
+        stored = _recorded(resources.job_in(job, state), job)
         pods = [resources.pod_of(stored, outcome, exit_code=0 if state != "failed" else 1)]
         requests.append(
             resources.request_body(
