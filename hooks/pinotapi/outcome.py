@@ -13,7 +13,7 @@ other fields, never into invalid JSON) until the line fits.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from hooks.jsonio import dumps, loads
 
@@ -28,14 +28,8 @@ __all__ = [
 
 Result = Literal["Succeeded", "Failed"]
 
-Reason = Literal[
-    # Succeeded
-    "Created",
-    "Updated",
-    "Unchanged",
-    "Deleted",
-    "AlreadyAbsent",
-    # Failed
+SuccessReason = Literal["Created", "Updated", "Unchanged", "Deleted", "AlreadyAbsent"]
+FailureReason = Literal[
     "Rejected",
     "IncompatibleSchema",
     "SchemaNotFound",
@@ -45,20 +39,10 @@ Reason = Literal[
     "PinotError",
     "InvalidInput",
 ]
+Reason = Literal[SuccessReason, FailureReason]
 
-SUCCESS_REASONS: Final = frozenset({"Created", "Updated", "Unchanged", "Deleted", "AlreadyAbsent"})
-FAILURE_REASONS: Final = frozenset(
-    {
-        "Rejected",
-        "IncompatibleSchema",
-        "SchemaNotFound",
-        "InsufficientInstances",
-        "Unauthorized",
-        "Unreachable",
-        "PinotError",
-        "InvalidInput",
-    }
-)
+SUCCESS_REASONS: Final = frozenset(get_args(SuccessReason))
+FAILURE_REASONS: Final = frozenset(get_args(FailureReason))
 
 TERMINATION_MESSAGE_LIMIT: Final = 4096
 """Bytes Kubernetes keeps of a container's termination message."""

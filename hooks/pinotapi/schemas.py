@@ -30,7 +30,7 @@ from typing import Any, Final
 from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
 from hooks.pinotapi.normalise import differences
 from hooks.pinotapi.outcome import Outcome
-from hooks.pinotapi.verdicts import failure, unreachable, written
+from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
 from hooks.pinotapi.wording import changed_fields
 
 __all__ = ["apply_schema", "delete_schema", "normalised_schema"]
@@ -208,11 +208,7 @@ def delete_schema(controller: PinotController, name: str) -> Outcome:
         reply = controller.delete(f"/schemas/{segment(name)}")
     except ControllerUnreachable as error:
         return unreachable(name, error)
-    if reply.status == 404:
-        return Outcome.succeeded("AlreadyAbsent", name, reply.message, reply.status)
-    if reply.ok:
-        return Outcome.succeeded("Deleted", name, reply.message, reply.status)
-    return failure(reply, name)
+    return deleted(reply, name)
 
 
 def _flag(value: bool) -> str:

@@ -34,7 +34,7 @@ from typing import Any, Final
 from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
 from hooks.pinotapi.normalise import differences
 from hooks.pinotapi.outcome import Outcome
-from hooks.pinotapi.verdicts import failure, unreachable, written
+from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
 from hooks.pinotapi.wording import changed_fields, describe_unrecognized
 
 __all__ = ["TABLE_TYPES", "TableName", "apply_table", "delete_table", "table_name"]
@@ -192,8 +192,4 @@ def delete_table(controller: PinotController, name: str, table_type: str) -> Out
         reply = controller.delete(f"/tables/{segment(table.raw)}", {"type": table.type})
     except ControllerUnreachable as error:
         return unreachable(table.with_type, error)
-    if reply.status == 404:
-        return Outcome.succeeded("AlreadyAbsent", table.with_type, reply.message, reply.status)
-    if reply.ok:
-        return Outcome.succeeded("Deleted", table.with_type, reply.message, reply.status)
-    return failure(reply, table.with_type)
+    return deleted(reply, table.with_type)

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
 from hooks.pinotapi.outcome import Outcome
-from hooks.pinotapi.verdicts import failure, unreachable, written
+from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
 
 __all__ = ["ROLES", "TenantSize", "apply_tenant", "delete_tenant"]
 
@@ -203,8 +203,4 @@ def delete_tenant(controller: PinotController, name: str, role: str) -> Outcome:
         reply = controller.delete(path, {"type": role})
     except ControllerUnreachable as error:
         return unreachable(name, error)
-    if reply.status == 404:
-        return Outcome.succeeded("AlreadyAbsent", name, reply.message, reply.status)
-    if reply.ok:
-        return Outcome.succeeded("Deleted", name, reply.message, reply.status)
-    return failure(reply, name)
+    return deleted(reply, name)

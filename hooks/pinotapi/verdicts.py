@@ -12,7 +12,7 @@ from hooks.pinotapi.client import ControllerUnreachable, Reply
 from hooks.pinotapi.outcome import Outcome, Reason
 from hooks.pinotapi.wording import describe_unrecognized
 
-__all__ = ["failure", "unreachable", "written"]
+__all__ = ["deleted", "failure", "unreachable", "written"]
 
 
 def failure(reply: Reply, pinot_name: str) -> Outcome:
@@ -38,3 +38,12 @@ def written(reason: Reason, pinot_name: str, reply: Reply, note: str = "") -> Ou
         return Outcome.failed("Rejected", pinot_name, message, reply.status)
     message = f"{reply.message}; {note}" if note else reply.message
     return Outcome.succeeded(reason, pinot_name, message, reply.status)
+
+
+def deleted(reply: Reply, pinot_name: str) -> Outcome:
+    """A DELETE answer: 404 means it was already gone (repeating a delete is safe), 2xx deleted."""
+    if reply.status == 404:
+        return Outcome.succeeded("AlreadyAbsent", pinot_name, reply.message, reply.status)
+    if reply.ok:
+        return Outcome.succeeded("Deleted", pinot_name, reply.message, reply.status)
+    return failure(reply, pinot_name)
