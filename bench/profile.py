@@ -22,6 +22,7 @@ from typing import Any
 from bench.workloads import Workload, all_workloads, route_for
 from hooks import jsonio
 from hooks.app import _parse
+from hooks.heap import freeze_startup_heap
 
 REPEATS = 5
 
@@ -103,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pyinstrument and importlib.util.find_spec("pyinstrument") is None:
         parser.error("--pyinstrument needs pyinstrument: .venv/bin/pip install pyinstrument")
     kinds = args.kind or ["resync", "change"]
+    freeze_startup_heap()  # as `pinot-control-plane serve` does before its first request
     header = [f"{name:>9}" for name in ("parse", "hook", "serialise", "total")]
     print(f"{'workload':<11} {'kind':<7} {' '.join(header)}  (CPU µs per request)")
     for workload in all_workloads():

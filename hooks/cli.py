@@ -14,10 +14,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hooks.app import create_app
+    from hooks.heap import freeze_startup_heap
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    app = create_app(max_body_bytes=args.max_body_bytes)
+    freeze_startup_heap()
     uvicorn.run(
-        create_app(max_body_bytes=args.max_body_bytes),
+        app,
         host=args.host,
         port=args.port,
         workers=1,

@@ -1,0 +1,57 @@
+"""`serve` hides its start-up heap from the cyclic collector before the first request."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from hooks import cli
+from hooks.heap import YOUNG_THRESHOLD, freeze_startup_heap
+
+
+@pytest.fixture
+def restored_collector() -> Iterator[None]:
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_freezing_moves_live_objects_out_of_the_collectors_sight(restored_collector: None) -> None:
+    gc.unfreeze()
+    freeze_startup_heap()
+
+    assert gc.get_freeze_count() > 10_000  # FastAPI, pydantic and Jinja2 are imported
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+
+
+def test_young_objects_are_still_collected(restored_collector: None) -> None:
+    freeze_startup_heap()
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    del cycle
+
+    assert gc.collect(0) >= 1
+
+
+def test_serve_freezes_after_building_the_app(
+    restored_collector: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gc.unfreeze()
+    seen: dict[str, Any] = {}
+
+    def run(app: Any, **options: Any) -> None:
+        seen["frozen"] = gc.get_freeze_count()
+        seen["routes"] = [route.path for route in app.routes]
+        seen["options"] = options
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    assert cli.main(["serve", "--port", "18999"]) == 0
+
+    assert seen["frozen"] > 10_000
+    assert "/sync/pinotcluster" in seen["routes"]
+    assert seen["options"]["port"] == 18999
