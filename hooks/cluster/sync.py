@@ -6,26 +6,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from hooks.children import as_applied, sort_children
 from hooks.cluster import naming
-from hooks.cluster.pinotconf import PORTS, ConfigInput, render_config
+from hooks.cluster.pinotconf import PORTS
+from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
 from hooks.cluster.services import config_map, disruption_budget, headless_service, role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import cluster_conditions, invalid_spec_conditions, pool_status
 from hooks.cluster.validation import SpecError, grace_errors, parse_spec
-from hooks.cluster.workload import (
-    ClusterContext,
-    pod_template,
-    statefulset,
-    template_hash,
-    volume_claim_templates,
-)
+from hooks.cluster.workload import ClusterContext, statefulset, volume_claim_templates
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import (
     HookRequest,
@@ -36,7 +30,6 @@ from hooks.contract import (
     as_object,
 )
 from hooks.decision import ClockFreeDecision, Decision
-from hooks.hashing import content_hash
 
 JsonObject = dict[str, Any]
 
@@ -47,16 +40,6 @@ PDB = ("policy/v1", "PodDisruptionBudget")
 CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB)
 MAX_ERRORS_IN_MESSAGE = 10
 CLOCK_STATES = (PoolState.ROLLING_OUT, PoolState.DEGRADED)  # states decided by elapsed time
-
-
-@dataclass(frozen=True)
-class RenderedPool:
-    settings: PoolSettings
-    config_name: str
-    config_hash: str
-    config_text: str
-    template_hash: str
-    template: JsonObject  # the pod template, built once per sync for both its hash and the StatefulSet
 
 
 def sync_cluster(request: HookRequest, now: datetime) -> Decision:
@@ -76,7 +59,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
 
     cluster = _context(parent.metadata.name, parent.metadata.namespace, spec)
-    rendered = {pool.name: _render(pool, cluster) for pool in pools}
+    rendered = {pool.name: render_pool(pool, cluster) for pool in pools}
     steps = plan(
         pools,
         {name: r.template_hash for name, r in rendered.items()},
@@ -151,23 +134,6 @@ def _pool_errors(pool: PoolSettings) -> list[SpecError]:
     if pool.role is not Role.SERVER or pool.kubernetes.grace_seconds is None:
         return []
     return grace_errors(f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties)
-
-
-def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
-    text = render_config(
-        ConfigInput(
-            role=pool.role,
-            pool=pool.name,
-            cluster_name=cluster.helix_cluster,
-            zookeeper=cluster.zookeeper,
-            properties=pool.pinot.properties,
-        )
-    )
-    digest = content_hash(text)
-    name = naming.config_map_name(cluster.name, pool.name, digest)
-    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    template = pod_template(pool, cluster, name, labels)
-    return RenderedPool(pool, name, digest, text, template_hash(template), template)
 
 
 IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")

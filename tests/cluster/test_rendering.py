@@ -1,0 +1,100 @@
+"""A pool is rendered once per distinct input; what is remembered never leaks between answers."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import pytest
+
+from hooks.cluster import rendering
+from hooks.cluster.rendering import render_pool
+from hooks.cluster.settings import PoolSettings, ordered_pools
+from hooks.cluster.spec import PinotClusterSpec
+from hooks.cluster.workload import ClusterContext, template_hash
+from tests.cluster.builders import BASE_SPEC
+
+CLUSTER = ClusterContext(
+    name="demo",
+    namespace="analytics",
+    helix_cluster="demo",
+    zookeeper="zk:2181/pinot",
+    image_pull_policy=None,
+    image_pull_secrets=[],
+)
+
+
+@pytest.fixture(autouse=True)
+def empty_memo() -> Iterator[None]:
+    rendering.MEMO.clear()
+    yield
+    rendering.MEMO.clear()
+
+
+def server_pool(**properties: str) -> PoolSettings:
+    raw = copy.deepcopy(BASE_SPEC)
+    raw["pools"][2]["pinot"] = {"properties": properties}
+    spec = PinotClusterSpec.model_validate(raw)
+    return next(pool for pool in ordered_pools(spec) if pool.name == "hot")
+
+
+def test_a_remembered_pool_renders_exactly_as_a_fresh_one() -> None:
+    pool = server_pool(**{"pinot.server.query.executor.timeout": "30000"})
+    fresh = render_pool(pool, CLUSTER)
+    remembered = render_pool(pool, CLUSTER)
+    rendering.MEMO.clear()
+    again = render_pool(pool, CLUSTER)
+
+    assert remembered == fresh == again
+    assert remembered.template_hash == template_hash(remembered.template)
+    assert len(rendering.MEMO) == 1
+
+
+def test_a_changed_property_is_rendered_anew() -> None:
+    before = render_pool(server_pool(**{"pinot.server.query.executor.timeout": "30000"}), CLUSTER)
+    after = render_pool(server_pool(**{"pinot.server.query.executor.timeout": "30001"}), CLUSTER)
+
+    assert "pinot.server.query.executor.timeout=30001" in after.config_text
+    assert after.config_name != before.config_name
+    assert after.template_hash != before.template_hash
+    assert len(rendering.MEMO) == 2
+
+
+def test_a_changed_cluster_context_is_rendered_anew() -> None:
+    pool = server_pool()
+    moved = ClusterContext(**{**CLUSTER.__dict__, "zookeeper": "zk-2:2181/pinot"})
+
+    # A server reads the ZooKeeper address from its start arguments.
+    assert "zk-2:2181/pinot" in render_pool(pool, moved).template["spec"]["containers"][0]["args"]
+    assert "zk-2:2181/pinot" not in render_pool(pool, CLUSTER).template["spec"]["containers"][0]["args"]
+
+
+def test_every_call_gets_its_own_pod_template() -> None:
+    pool = server_pool()
+    first = render_pool(pool, CLUSTER)
+    first.template["spec"]["containers"][0]["image"] = "changed-by-a-caller"
+    first.template["metadata"]["labels"].clear()
+
+    second = render_pool(pool, CLUSTER)
+
+    assert second.template is not first.template
+    assert second.template["spec"]["containers"][0]["image"] == pool.image
+    assert second.template["metadata"]["labels"]
+    assert second.template_hash == template_hash(second.template)
+
+
+def test_the_memo_keeps_the_most_recently_used_pools_only() -> None:
+    rendering.MEMO.entries = 3
+    try:
+        pools = [server_pool(**{"pinot.server.instance.id": str(i)}) for i in range(5)]
+        render_pool(pools[0], CLUSTER)
+        for pool in pools[1:]:
+            render_pool(pools[0], CLUSTER)  # kept in use, so never the one evicted
+            render_pool(pool, CLUSTER)
+
+        assert len(rendering.MEMO) == 3
+        remembered = render_pool(pools[0], CLUSTER)
+        assert len(rendering.MEMO) == 3
+        assert remembered == render_pool(pools[0], CLUSTER)
+    finally:
+        rendering.MEMO.entries = rendering.MEMO_ENTRIES
