@@ -28,9 +28,9 @@ from hooks.answers import AnswerCache, CachedAnswer, etag_matches, etag_of
 from hooks.contract import (
     ECHO_HEADROOM,
     MAX_ANSWER_DEPTH,
+    TOO_DEEP_TO_ENCODE,
     CustomizeRequest,
     HookRequest,
-    fits_an_answer,
 )
 from hooks.decision import ClockFreeDecision, Decision
 
@@ -148,9 +148,8 @@ def _add_hook_route(
             else:
                 parsed = _parse(route.model, body)
                 parent, generation = _identify(parsed)
-                decision = route.handle(parsed, clock())
+                decision, payload = _answer(route, parsed, clock())
                 decision_text = decision.summary
-                payload = jsonio.dumps(decision.body)
                 etag = etag_of(payload)
                 if isinstance(decision, ClockFreeDecision):
                     answers.put(
@@ -243,8 +242,6 @@ def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
         # validation of the Python objects: faster than model_validate_json on large bodies,
         # which are mostly untyped objects.
         document = jsonio.loads(body)
-        if not fits_an_answer(document):
-            raise ValueError(f"nested deeper than {MAX_ANSWER_DEPTH - ECHO_HEADROOM} levels")
     except ValueError as exc:
         strict = f"invalid JSON: {exc}"
     else:
@@ -265,6 +262,21 @@ def _parse(model: type[BaseModel], body: bytes) -> BaseModel:
     except (ValueError, RecursionError) as exc:
         raise RequestRejected(422, f"invalid JSON: {exc}") from None
     raise RequestRejected(422, strict or "not a Metacontroller hook request")
+
+
+def _answer(route: Route, parsed: BaseModel, now: datetime) -> tuple[Decision, bytes]:
+    """The hook's decision and its bytes. A request may nest values deeper than an answer can
+    carry them (orjson encodes at most MAX_ANSWER_DEPTH levels) only where the hook never copies
+    them: the first encoding that meets one, in the hook or of the answer, refuses the request.
+    Finding it here costs nothing for the requests that are fine, unlike walking every body."""
+    try:
+        decision = route.handle(parsed, now)
+        return decision, jsonio.dumps(decision.body)
+    except (TypeError, RecursionError) as exc:
+        if isinstance(exc, TypeError) and str(exc) != TOO_DEEP_TO_ENCODE:
+            raise
+        limit = MAX_ANSWER_DEPTH - ECHO_HEADROOM
+        raise RequestRejected(422, f"a value in the request is nested deeper than {limit} levels") from None
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -20,6 +20,7 @@ MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
 # An answer nests a value taken from the request at most this much deeper than the request did:
 # a pool's env ends up in a StatefulSet's containers[0], a last-applied record becomes a child.
 ECHO_HEADROOM = 2
+TOO_DEEP_TO_ENCODE = "Recursion limit reached"  # orjson's message (a TypeError) beyond that depth
 
 
 class ObjectMeta(BaseModel):
@@ -79,7 +80,7 @@ def fits_an_answer(value: Any) -> bool:
         wrapped = [wrapped]
     try:
         orjson.dumps(wrapped)  # unsorted: only whether it encodes matters
-    except orjson.JSONEncodeError:  # "Recursion limit reached"
+    except orjson.JSONEncodeError:  # TOO_DEEP_TO_ENCODE
         return False
     return True
 

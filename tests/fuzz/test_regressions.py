@@ -72,8 +72,22 @@ def test_nesting_is_refused_before_it_could_not_be_encoded(
     obj["spec"]["pools"][0]["kubernetes"] = {"env": [{"name": "A", "valueFrom": "DEEP"}]}
     body = json.dumps(cluster.request_body(obj)).encode()
     body = body.replace(b'"DEEP"', b"[" * depth + b"1" + b"]" * depth)
-    status, _ = post(client, "/sync/pinotcluster", body)
+    status, answer = post(client, "/sync/pinotcluster", body)
     assert status == expected
+    if depth in (245, 300):
+        assert answer["error"] == "a value in the request is nested deeper than 252 levels"
+
+
+@pytest.mark.parametrize("depth", [245, 1000])
+def test_deep_values_the_hook_never_returns_do_not_refuse_the_request(client: AsgiClient, depth: int) -> None:
+    # The status of an observed StatefulSet is read for a few numbers, never returned.
+    def deepen(_: JsonObject, children: dict[str, JsonObject]) -> None:
+        children["StatefulSet/demo-hot"]["status"]["conditions"] = "DEEP"
+
+    body = _cluster_with_junk(deepen).replace(b'"DEEP"', b"[" * depth + b"]" * depth)
+    status, answer = post(client, "/sync/pinotcluster", body)
+    assert status == 200
+    assert any(c["metadata"]["name"] == "demo-hot" and c["kind"] == "StatefulSet" for c in answer["children"])
 
 
 @pytest.mark.parametrize(
