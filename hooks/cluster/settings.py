@@ -113,19 +113,15 @@ def merge_kubernetes(layers: Sequence[KubernetesSettings]) -> EffectiveKubernete
 
 
 def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings:
-    layers: list[Layer] = [
-        spec.defaults.common,
-        spec.defaults.for_role(pool.role),
-        Layer(pinot=pool.pinot, kubernetes=pool.kubernetes),
-    ]
+    layers: list[Layer] = [spec.defaults.common, spec.defaults.for_role(pool.role)]
     return PoolSettings(
         name=pool.name,
         role=pool.role,
         index=index,
         replicas=pool.replicas,
         image=pool.image or spec.image,
-        pinot=merge_pinot([layer.pinot for layer in layers]),
-        kubernetes=merge_kubernetes([layer.kubernetes for layer in layers]),
+        pinot=merge_pinot([*(layer.pinot for layer in layers), pool.pinot]),
+        kubernetes=merge_kubernetes([*(layer.kubernetes for layer in layers), pool.kubernetes]),
     )
 
 
