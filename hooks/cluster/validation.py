@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
-from hooks.cluster.spec import Layer, PinotClusterSpec, Role
+from hooks.cluster.spec import KubernetesSettings, Layer, PinotClusterSpec, PinotSettings, Pool, Role
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -65,14 +65,13 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     errors += _order_errors(spec)
     if spec.clusterName is not None and not spec.clusterName.strip():
         errors.append(SpecError("spec.clusterName", "must not be empty"))
-    layers: list[tuple[str, Layer, Role | None]] = [("spec.defaults.common", spec.defaults.common, None)]
-    layers += [(f"spec.defaults.{role.value}", spec.defaults.for_role(role), role) for role in Role]
-    layers += [
-        (f"spec.pools[{i}]", Layer(pinot=p.pinot, kubernetes=p.kubernetes), p.role)
-        for i, p in enumerate(spec.pools)
+    layers: list[tuple[str, Layer | Pool, Role | None]] = [
+        ("spec.defaults.common", spec.defaults.common, None)
     ]
+    layers += [(f"spec.defaults.{role.value}", spec.defaults.for_role(role), role) for role in Role]
+    layers += [(f"spec.pools[{i}]", pool, pool.role) for i, pool in enumerate(spec.pools)]
     for path, layer, role in layers:
-        errors += _layer_errors(path, layer, role)
+        errors += _layer_errors(path, layer.pinot, layer.kubernetes, role)
     return errors
 
 
@@ -111,10 +110,12 @@ def _order_errors(spec: PinotClusterSpec) -> list[SpecError]:
     return []
 
 
-def _layer_errors(path: str, layer: Layer, role: Role | None) -> list[SpecError]:
+def _layer_errors(
+    path: str, pinot: PinotSettings, kube: KubernetesSettings, role: Role | None
+) -> list[SpecError]:
     errors = []
     roles = [role] if role is not None else list(Role)
-    for key, value in (layer.pinot.properties or {}).items():
+    for key, value in (pinot.properties or {}).items():
         where = f"{path}.pinot.properties[{key!r}]"
         if not PROPERTY_KEY.match(key):
             errors.append(SpecError(where, "keys may hold only letters, digits, '.', '_' and '-'"))
@@ -122,14 +123,13 @@ def _layer_errors(path: str, layer: Layer, role: Role | None) -> list[SpecError]
             errors.append(SpecError(where, "is owned by the control plane and cannot be set"))
         if "\n" in value or "\r" in value:
             errors.append(SpecError(where, "values must be a single line"))
-    for i, plugin in enumerate(layer.pinot.plugins or []):
+    for i, plugin in enumerate(pinot.plugins or []):
         if not plugin or any(c in plugin for c in ", \t\n"):
             errors.append(
                 SpecError(f"{path}.pinot.plugins[{i}]", "must be a plugin name without ',' or spaces")
             )
-    if layer.pinot.jvmOpts is not None and ("\n" in layer.pinot.jvmOpts):
+    if pinot.jvmOpts is not None and ("\n" in pinot.jvmOpts):
         errors.append(SpecError(f"{path}.pinot.jvmOpts", "must be a single line"))
-    kube = layer.kubernetes
     for i, entry in enumerate(kube.env or []):
         env_name = entry.get("name")
         if not isinstance(env_name, str) or not env_name:
