@@ -17,6 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
     from hooks.heap import freeze_startup_heap
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    # Every call logs one line of its own JSON: no caller frame, thread or process to look up
+    # (the logging HOWTO's "Optimization" settings).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     app = create_app(max_body_bytes=args.max_body_bytes)
     freeze_startup_heap()
     uvicorn.run(

@@ -1,8 +1,10 @@
-"""`serve` hides its start-up heap from the cyclic collector before the first request."""
+"""`serve` prepares the process before the first request: its start-up heap is hidden from the
+cyclic collector, and logging looks up nothing the log line does not print."""
 
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,6 +44,8 @@ def test_serve_freezes_after_building_the_app(
     restored_collector: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gc.unfreeze()
+    for setting in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, setting, getattr(logging, setting))  # restored afterwards
     seen: dict[str, Any] = {}
 
     def run(app: Any, **options: Any) -> None:
@@ -55,3 +59,6 @@ def test_serve_freezes_after_building_the_app(
     assert seen["frozen"] > 10_000
     assert "/sync/pinotcluster" in seen["routes"]
     assert seen["options"]["port"] == 18999
+    # One JSON line per call: no caller frame or thread looked up for it.
+    assert logging._srcfile is None
+    assert not logging.logThreads

@@ -6,6 +6,8 @@ as the image version go into labels that are never selected on.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from hooks import GROUP
 from hooks.cluster.spec import Role
 
@@ -72,8 +74,10 @@ def pool_labels(cluster: str, pool: str, role: Role, version: str) -> dict[str, 
     return labels
 
 
+@lru_cache(maxsize=256)
 def image_version(image: str) -> str:
-    """The tag of an image reference, if it is a valid label value; else empty."""
+    """The tag of an image reference, if it is a valid label value; else empty. Pure, and asked
+    twice per pool on every sync: remembered."""
     reference = image.split("@", 1)[0]
     last = reference.rsplit("/", 1)[-1]
     if ":" not in last:
