@@ -1,19 +1,14 @@
 """One pool rendered: its Pinot config file, the ConfigMap name that carries it, its pod template.
 
-Rendering is a pure function of the pool's resolved settings and the cluster context, and most
-sync calls (a pod became ready, another pool's spec changed, a resync) render pools whose inputs
-did not change since the previous call. So each distinct input is rendered once and remembered,
-in a bounded memo keyed by the exact JSON of the inputs. The pod template is remembered as JSON
-bytes and decoded afresh on every call: no dict is ever shared between two answers.
+Rendering is a pure function of the pool's resolved settings and the cluster context: each
+distinct input is rendered once and remembered (`hooks.memo`). The pod template is remembered as
+JSON bytes and decoded afresh on every call, so no dict is ever shared between two answers.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from hooks import jsonio
 from hooks.cluster import naming
@@ -21,6 +16,7 @@ from hooks.cluster.pinotconf import ConfigInput, render_config
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.workload import ClusterContext, pod_template
 from hooks.hashing import content_hash, digest_of
+from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
 
@@ -46,37 +42,11 @@ class _Remembered:
     template_json: bytes
 
 
-class _Memo:
-    """Least recently used first out, at most `entries` inputs."""
-
-    def __init__(self, entries: int) -> None:
-        self.entries = entries
-        self._found: OrderedDict[bytes, _Remembered] = OrderedDict()
-
-    def get(self, key: bytes) -> _Remembered | None:
-        found = self._found.get(key)
-        if found is not None:
-            self._found.move_to_end(key)
-        return found
-
-    def put(self, key: bytes, value: _Remembered) -> None:
-        self._found[key] = value
-        while len(self._found) > self.entries:
-            self._found.popitem(last=False)
-
-    def clear(self) -> None:
-        self._found.clear()
-
-    def __len__(self) -> int:
-        return len(self._found)
-
-
-MEMO = _Memo(MEMO_ENTRIES)
+MEMO: Memo[_Remembered] = Memo(MEMO_ENTRIES)
 
 
 def render_pool(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
-    # Dataclasses, enums and JSON values encode as they are: equal bytes mean equal inputs.
-    key = orjson.dumps((pool, cluster))
+    key = json_key(pool, cluster)
     found = MEMO.get(key)
     if found is None:
         found = _render(pool, cluster)

@@ -11,7 +11,7 @@ Merge rules (documented in the README):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from hooks.cluster.spec import (
     Pool,
     Role,
 )
+from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
 
@@ -125,8 +126,29 @@ def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings
     )
 
 
-def ordered_pools(spec: PinotClusterSpec) -> list[PoolSettings]:
-    """Pools in rollout order: by role in `deploymentOrder`, then by position in `spec.pools`."""
+def ordered_pools(spec: PinotClusterSpec, raw: Mapping[str, Any] | None = None) -> list[PoolSettings]:
+    """Pools in rollout order: by role in `deploymentOrder`, then by position in `spec.pools`.
+
+    Given `raw`, the document `spec` was validated from, each pool's layering is remembered by
+    the raw layers it reads (`hooks.memo`): the settings are then shared between calls, read-only.
+    """
     rank = {role: position for position, role in enumerate(spec.deploymentOrder)}
-    resolved = [resolve_pool(spec, pool, index) for index, pool in enumerate(spec.pools)]
+    resolved = [_resolved(spec, pool, index, raw) for index, pool in enumerate(spec.pools)]
     return sorted(resolved, key=lambda p: (rank.get(p.role, len(rank)), p.index))
+
+
+RESOLVED: Memo[PoolSettings] = Memo(512)
+
+
+def _resolved(spec: PinotClusterSpec, pool: Pool, index: int, raw: Mapping[str, Any] | None) -> PoolSettings:
+    if raw is None:
+        return resolve_pool(spec, pool, index)
+    defaults = raw.get("defaults") or {}
+    key = json_key(
+        raw["pools"][index], defaults.get("common"), defaults.get(pool.role.value), raw.get("image")
+    )
+    found = RESOLVED.get(key)
+    if found is None or found.index != index:
+        found = resolve_pool(spec, pool, index)
+        RESOLVED.put(key, found)
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
 from hooks.cluster.spec import KubernetesSettings, Layer, PinotClusterSpec, PinotSettings, Pool, Role
+from hooks.memo import Memo, json_key
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -53,11 +54,15 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
             for err in exc.errors(include_url=False, include_input=False)
         ]
         return None, errors
-    problems = semantic_errors(spec, name)
+    problems = semantic_errors(spec, name, raw)
     return (None, problems) if problems else (spec, [])
 
 
-def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
+def semantic_errors(
+    spec: PinotClusterSpec, name: str, raw: Mapping[str, Any] | None = None
+) -> list[SpecError]:
+    """Given `raw`, the document `spec` was validated from, each layer's findings are remembered
+    by the raw layer (`hooks.memo`): most syncs validate the layers of the previous one again."""
     errors: list[SpecError] = []
     if len(name) > MAX_CLUSTER_NAME:
         errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
@@ -70,9 +75,31 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     ]
     layers += [(f"spec.defaults.{role.value}", spec.defaults.for_role(role), role) for role in Role]
     layers += [(f"spec.pools[{i}]", pool, pool.role) for i, pool in enumerate(spec.pools)]
-    for path, layer, role in layers:
-        errors += _layer_errors(path, layer.pinot, layer.kubernetes, role)
+    sources = _raw_layers(raw, len(spec.pools)) if raw is not None else None
+    for index, (path, layer, role) in enumerate(layers):
+        if sources is None:
+            errors += _layer_errors(path, layer.pinot, layer.kubernetes, role)
+            continue
+        key = json_key(path, role, sources[index])
+        found = LAYER_ERRORS.get(key)
+        if found is None:
+            found = tuple(_layer_errors(path, layer.pinot, layer.kubernetes, role))
+            LAYER_ERRORS.put(key, found)
+        errors += found
     return errors
+
+
+LAYER_ERRORS: Memo[tuple[SpecError, ...]] = Memo(1024)
+
+
+def _raw_layers(raw: Mapping[str, Any], pools: int) -> list[Any]:
+    """The raw documents of the layers semantic_errors checks, in its order."""
+    defaults = raw.get("defaults") or {}
+    return [
+        defaults.get("common"),
+        *(defaults.get(role.value) for role in Role),
+        *(raw["pools"][index] for index in range(pools)),
+    ]
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:

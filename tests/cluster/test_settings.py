@@ -85,3 +85,39 @@ def test_pools_are_ordered_by_role_then_position() -> None:
         (Role.BROKER, "brokers"),
         (Role.MINION, "minions"),
     ]
+
+
+def _raw_layered() -> dict[str, object]:
+    return layered_spec().model_dump(exclude_unset=True, mode="json")
+
+
+def test_remembered_layering_is_the_layering() -> None:
+    raw = _raw_layered()
+    spec = PinotClusterSpec.model_validate(raw)
+
+    assert ordered_pools(spec, raw) == ordered_pools(spec)
+    assert ordered_pools(spec, raw) == ordered_pools(spec)  # now remembered
+
+
+def test_a_changed_default_layer_is_layered_anew() -> None:
+    raw = _raw_layered()
+    ordered_pools(PinotClusterSpec.model_validate(raw), raw)
+    raw["defaults"]["server"]["pinot"]["properties"]["b"] = "changed"  # type: ignore[index]
+    raw["image"] = "apachepinot/pinot:1.4.0"
+    spec = PinotClusterSpec.model_validate(raw)
+
+    hot = next(pool for pool in ordered_pools(spec, raw) if pool.name == "hot")
+    assert hot.pinot.properties["b"] == "changed"
+    assert hot.image == "apachepinot/pinot:1.4.0"
+    assert ordered_pools(spec, raw) == ordered_pools(spec)
+
+
+def test_a_pool_moved_to_another_position_keeps_its_own_index() -> None:
+    raw = _raw_layered()
+    ordered_pools(PinotClusterSpec.model_validate(raw), raw)
+    raw["pools"] = list(reversed(raw["pools"]))  # type: ignore[call-overload]
+    spec = PinotClusterSpec.model_validate(raw)
+
+    assert {p.name: p.index for p in ordered_pools(spec, raw)} == {
+        p.name: p.index for p in ordered_pools(spec)
+    }

@@ -118,3 +118,20 @@ def test_spec_that_is_not_an_object_is_invalid() -> None:
     parsed, errors = parse_spec(["not", "a", "spec"], "demo")
     assert parsed is None
     assert [str(e) for e in errors] == ["spec: must be an object"]
+
+
+def test_remembered_findings_follow_the_spec_they_were_found_in() -> None:
+    clean = spec_with({2: {"pinot": {"properties": {"x": "1"}}}})
+    owned = spec_with({2: {"pinot": {"properties": {"pinot.server.netty.port": "1"}}}})
+    moved = spec_with({3: {"pinot": {"properties": {"pinot.server.netty.port": "1"}}}})
+
+    for raw in (clean, owned, clean, moved, owned, clean):
+        spec, errors = parse_spec(raw, "demo")
+        fields = [error.field for error in errors]
+        expected = {
+            id(clean): [],
+            id(owned): ["spec.pools[2].pinot.properties['pinot.server.netty.port']"],
+            id(moved): ["spec.pools[3].pinot.properties['pinot.server.netty.port']"],
+        }[id(raw)]
+        assert fields == expected
+        assert (spec is None) == bool(expected)
