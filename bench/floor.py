@@ -17,6 +17,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from hooks.heap import freeze_startup_heap
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -58,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level="WARNING")
     app = create_floor_app(load_responses(args.responses))
+    freeze_startup_heap()  # the process set up as `serve` sets it up, so that only the hook differs
     # As `pinot-control-plane serve` runs: one worker, no access log, uvicorn's default loop and HTTP.
     uvicorn.run(app, host=args.host, port=args.port, workers=1, access_log=False, log_level="warning")
     return 0

@@ -32,8 +32,11 @@ NOTES = [
     "- **resync** of a settled cluster or an applied PinotTable is answered from the hook server's "
     "cache of clock-free answers (`hooks.answers.AnswerCache`): the request bytes are compared, nothing "
     "is parsed or computed, so it can beat the floor, which parses every request.",
-    "- **change** requests are all different (one spec value takes a new number each time): every one "
-    "is parsed, validated and computed, and its answer serialised.",
+    "- **change** requests are all different (one spec value of one server pool takes a new number each "
+    "time): every one is parsed, validated and computed, and its answer serialised. The pools the change "
+    "did not touch are validated, layered and rendered from the hook's bounded memo of per-pool results "
+    "(`hooks.memo`, pure functions keyed by their exact inputs); the changed pool is computed afresh. "
+    "A real edit touches one pool the same way.",
     "- **resync + ETag** carries `If-None-Match` with the ETag of the hook's answer, as Metacontroller "
     "sends it when the hook's `etag.enabled` is set; the hook answers 304 without a body and "
     "Metacontroller reuses the body it stored. The floor row is the plain resync.",
@@ -270,10 +273,11 @@ def markdown(
         f"in {elapsed:.0f} s. Run it again to refresh this page; numbers are only comparable within one run.",
         "",
         "The hook server (`pinot-control-plane serve`: uvicorn, one worker, as deployed) and an *echo floor* "
-        "(the same FastAPI + uvicorn stack, one worker, whose endpoint only reads the body, parses it with "
-        "orjson and answers with a precomputed response of the same size) are driven in the same run with "
-        "Metacontroller-shaped sync requests. *resync* sends the same request again; *change* gives one spec "
-        "value a new number on every request, so nothing can be reused between requests.",
+        "(the same FastAPI + uvicorn stack, one worker, its process set up as `serve` sets it up, whose "
+        "endpoint only reads the body, parses it with orjson and answers with a precomputed response of the "
+        "same size) are driven in the same run with Metacontroller-shaped sync requests. *resync* sends the "
+        "same request again; *change* gives one spec value a new number on every request, so no answer can "
+        "be reused between requests.",
         "",
         f"Method: {method}. Latency is wrk's, pooled over the blocks of each server; peak RSS is VmHWM of "
         "the server process, reset before each workload's blocks. Ratios are hook / floor.",
@@ -298,8 +302,8 @@ def markdown(
             "CPU time of one request inside the hook's own code, measured in-process by `python -m "
             "bench.profile` (best of 5 runs; add `--pyinstrument` for a call tree): parse and validate the "
             "body, the pure hook, serialise the answer. This is the hook computing every time, without the "
-            "answer cache; the rest of a served request (HTTP parsing, ASGI, writing the answer) is what the "
-            "echo floor measures.",
+            "answer cache (with its per-pool memo, as served); the rest of a served request (HTTP parsing, "
+            "ASGI, writing the answer) is what the echo floor measures.",
             "",
             *stage_table(stages),
         ]
