@@ -144,11 +144,10 @@ def _resolved(spec: PinotClusterSpec, pool: Pool, index: int, raw: Mapping[str, 
     if raw is None:
         return resolve_pool(spec, pool, index)
     defaults = raw.get("defaults") or {}
-    key = json_key(
-        raw["pools"][index], defaults.get("common"), defaults.get(pool.role.value), raw.get("image")
-    )
+    layers = (defaults.get("common"), defaults.get(pool.role.value), raw["pools"][index])
+    key = json_key(index, raw.get("image"), *layers)
     found = RESOLVED.get(key)
-    if found is None or found.index != index:
+    if found is None:
         found = resolve_pool(spec, pool, index)
         RESOLVED.put(key, found)
     return found
