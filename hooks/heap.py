@@ -2,8 +2,8 @@
 
 A sync request parses and builds tens of thousands of dicts and lists that reference counting
 frees when the answer is sent; none of them form cycles that outlive the request. With the default
-thresholds the cyclic collector still runs several times per request, and every full collection
-walks the hundreds of thousands of objects that importing FastAPI, pydantic and Jinja2 created.
+thresholds the cyclic collector still ran about once per 4-pool request, and every full collection
+walked the hundreds of thousands of objects that importing FastAPI, pydantic and Jinja2 created.
 """
 
 from __future__ import annotations
