@@ -199,6 +199,9 @@ def _keep_immutable(desired: JsonObject, current: JsonObject, pool: PoolSettings
 
 
 def _claims_differ(wanted: list[Any], stored: list[Any]) -> bool:
+    if wanted == stored:  # the usual case: stored exactly as we sent them
+        return False
+
     def essence(claims: list[Any]) -> list[tuple[Any, ...]]:
         rows = []
         for claim in map(as_object, claims):
