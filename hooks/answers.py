@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from hooks.hashing import digest_of
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class CachedAnswer:
 
 def etag_of(payload: bytes) -> str:
     """A strong entity tag naming exactly these answer bytes (128 bits of their SHA-256)."""
-    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+    return '"' + digest_of(payload, 32) + '"'
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
