@@ -58,11 +58,10 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
     return (None, problems) if problems else (spec, [])
 
 
-def semantic_errors(
-    spec: PinotClusterSpec, name: str, raw: Mapping[str, Any] | None = None
-) -> list[SpecError]:
-    """Given `raw`, the document `spec` was validated from, each layer's findings are remembered
-    by the raw layer (`hooks.memo`): most syncs validate the layers of the previous one again."""
+def semantic_errors(spec: PinotClusterSpec, name: str, raw: Mapping[str, Any]) -> list[SpecError]:
+    """What the schema cannot say about `spec`, validated from the document `raw`. Each layer's
+    findings are remembered by its raw document (`hooks.memo`): most syncs check the same layers
+    as the previous one."""
     errors: list[SpecError] = []
     if len(name) > MAX_CLUSTER_NAME:
         errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
@@ -70,17 +69,17 @@ def semantic_errors(
     errors += _order_errors(spec)
     if spec.clusterName is not None and not spec.clusterName.strip():
         errors.append(SpecError("spec.clusterName", "must not be empty"))
-    layers: list[tuple[str, Layer | Pool, Role | None]] = [
-        ("spec.defaults.common", spec.defaults.common, None)
+    defaults = raw.get("defaults") or {}
+    layers: list[tuple[str, Layer | Pool, Role | None, Any]] = [
+        ("spec.defaults.common", spec.defaults.common, None, defaults.get("common"))
     ]
-    layers += [(f"spec.defaults.{role.value}", spec.defaults.for_role(role), role) for role in Role]
-    layers += [(f"spec.pools[{i}]", pool, pool.role) for i, pool in enumerate(spec.pools)]
-    sources = _raw_layers(raw, len(spec.pools)) if raw is not None else None
-    for index, (path, layer, role) in enumerate(layers):
-        if sources is None:
-            errors += _layer_errors(path, layer.pinot, layer.kubernetes, role)
-            continue
-        key = json_key(path, role, sources[index])
+    layers += [
+        (f"spec.defaults.{role.value}", spec.defaults.for_role(role), role, defaults.get(role.value))
+        for role in Role
+    ]
+    layers += [(f"spec.pools[{i}]", pool, pool.role, raw["pools"][i]) for i, pool in enumerate(spec.pools)]
+    for path, layer, role, source in layers:
+        key = json_key(path, role, source)
         found = LAYER_ERRORS.get(key)
         if found is None:
             found = tuple(_layer_errors(path, layer.pinot, layer.kubernetes, role))
@@ -90,16 +89,6 @@ def semantic_errors(
 
 
 LAYER_ERRORS: Memo[tuple[SpecError, ...]] = Memo(1024)
-
-
-def _raw_layers(raw: Mapping[str, Any], pools: int) -> list[Any]:
-    """The raw documents of the layers semantic_errors checks, in its order."""
-    defaults = raw.get("defaults") or {}
-    return [
-        defaults.get("common"),
-        *(defaults.get(role.value) for role in Role),
-        *(raw["pools"][index] for index in range(pools)),
-    ]
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
