@@ -97,9 +97,18 @@ def _kubernetes_object(obj: JsonObject) -> JsonObject:
         raise ValueError("an observed object needs metadata.name")
     for key in ("labels", "annotations"):
         found = meta.get(key, {})
-        if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        if not isinstance(found, dict) or not _strings_only(found):
             raise ValueError(f"metadata.{key} of an observed object must map strings to strings")
     return obj
+
+
+def _strings_only(mapping: dict[Any, Any]) -> bool:
+    # A plain loop: run for every observed object of every request, where a generator under
+    # all() cost twice as much.
+    for value in mapping.values():  # noqa: SIM110
+        if not isinstance(value, str):
+            return False
+    return True
 
 
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
