@@ -49,10 +49,33 @@ QUICK = Plan(blocks=2, seconds=1, warmup=0)
 WARMUP_REQUESTS = 10
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Both servers share one CPU and the load generator gets the others, so that a server never
+    competes with wrk for a core and the hook and the floor always run on the same one."""
+
+    servers: frozenset[int]
+    generator: frozenset[int]
+
+    @classmethod
+    def here(cls) -> Placement | None:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return None
+        return cls(frozenset(cpus[-1:]), frozenset(cpus[:-1]))
+
+    def text(self) -> str:
+        return f"servers on CPU {_cpus(self.servers)}, wrk on CPU {_cpus(self.generator)}"
+
+
+def _cpus(cpus: frozenset[int]) -> str:
+    return ",".join(str(cpu) for cpu in sorted(cpus))
+
+
 class Server:
     """A server process of ours: started in its own session, stopped by its pid."""
 
-    def __init__(self, name: str, argv: list[str], port: int, log: Path) -> None:
+    def __init__(self, name: str, argv: list[str], port: int, log: Path, cpus: frozenset[int] | None) -> None:
         self.name = name
         self.port = port
         self.log = log
@@ -60,6 +83,8 @@ class Server:
             self.process = subprocess.Popen(
                 argv, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
             )
+        if cpus:
+            os.sched_setaffinity(self.process.pid, cpus)  # before it has served anything
 
     @property
     def url(self) -> str:
@@ -113,8 +138,10 @@ class Server:
 
 
 @contextmanager
-def running(name: str, argv: list[str], port: int, log: Path) -> Iterator[Server]:
-    server = Server(name, argv, port, log)
+def running(
+    name: str, argv: list[str], port: int, log: Path, cpus: frozenset[int] | None
+) -> Iterator[Server]:
+    server = Server(name, argv, port, log, cpus)
     try:
         server.wait_ready()
         yield server
@@ -129,8 +156,11 @@ def free_port() -> int:
         return port
 
 
-def wrk(url: str, seconds: int, body: Path, vary: int | None, etag: str = "") -> report.Block:
-    """One wrk run; `vary` is the first sequence number of a change run, None for a resync run."""
+def wrk(
+    url: str, seconds: int, body: Path, vary: int | None, etag: str = "", cpus: frozenset[int] | None = None
+) -> report.Block:
+    """One wrk run; `vary` is the first sequence number of a change run, None for a resync run.
+    With `cpus`, wrk runs on those CPUs only."""
     argv = [
         "wrk",
         "-t1",
@@ -148,7 +178,14 @@ def wrk(url: str, seconds: int, body: Path, vary: int | None, etag: str = "") ->
         VARY_MARKER,
         etag,
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):
             block = report.Block.from_wrk(orjson.loads(line.removeprefix("BENCH ")))
@@ -159,8 +196,11 @@ def wrk(url: str, seconds: int, body: Path, vary: int | None, etag: str = "") ->
 
 
 class Bench:
-    def __init__(self, plan: Plan, workdir: Path, hook: Server, floor: Server) -> None:
+    def __init__(
+        self, plan: Plan, workdir: Path, hook: Server, floor: Server, generator: frozenset[int] | None
+    ) -> None:
         self.plan = plan
+        self.generator = generator
         self.workdir = workdir
         self.hook = hook
         self.floor = floor
@@ -198,6 +238,7 @@ class Bench:
                     body,
                     self._next_range() if vary else None,
                     etag_for(name),
+                    self.generator,
                 )
             else:
                 path = targets[name].removeprefix(server.url)
@@ -213,7 +254,9 @@ class Bench:
             order = ("hook", "floor") if index % 2 == 0 else ("floor", "hook")
             for name in order:
                 first = self._next_range() if vary else None
-                blocks[name].append(wrk(targets[name], self.plan.seconds, body, first, etag_for(name)))
+                blocks[name].append(
+                    wrk(targets[name], self.plan.seconds, body, first, etag_for(name), self.generator)
+                )
         return report.Row(
             workload=workload.name,
             title=workload.title,
@@ -274,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = str(Path(sys.executable).with_name("pinot-control-plane"))
     hook_port, floor_port = free_port(), free_port()
     rows: list[report.Row] = []
+    placement = Placement.here()
+    server_cpus = placement.servers if placement else None
     with ExitStack() as stack:
         hook = stack.enter_context(
             running(
@@ -281,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [serve, "serve", "--host", "127.0.0.1", "--port", str(hook_port)],
                 hook_port,
                 workdir / "hook.log",
+                server_cpus,
             )
         )
         _answers(hook, workloads, workdir / "floor")
@@ -298,9 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ],
                 floor_port,
                 workdir / "floor.log",
+                server_cpus,
             )
         )
-        bench = Bench(plan, workdir, hook, floor)
+        bench = Bench(plan, workdir, hook, floor, placement.generator if placement else None)
         for workload in workloads:
             for kind in KIND_LABELS if not args.quick else ("resync", "change"):
                 row = bench.measure(workload, kind)
@@ -314,7 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     request_path = request_path_verdict(workloads)
     elapsed = time.monotonic() - started
     load = (load_at_start, report.load_average())
-    text = report.markdown(rows, plan_text(plan), elapsed, args.quick, [request_path], stages, load)
+    text = report.markdown(
+        rows, plan_text(plan, placement), elapsed, args.quick, [request_path], stages, load
+    )
     print()
     print(text)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -335,11 +384,12 @@ def request_path_verdict(workloads: list[Workload]) -> report.Verdict:
     )
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan, placement: Placement | None) -> str:
     return (
         f"{CONNECTIONS} connections (wrk, 1 thread); per workload and server: "
         + (f"{plan.warmup} s warm-up" if plan.warmup else f"{WARMUP_REQUESTS} warm-up requests")
-        + f", then {plan.blocks} blocks of {plan.seconds} s alternating hook and floor"
+        + f", then {plan.blocks} blocks of {plan.seconds} s alternating hook and floor; "
+        + (placement.text() if placement else "one CPU shared by servers and wrk")
     )
 
 
