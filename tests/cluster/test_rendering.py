@@ -81,20 +81,3 @@ def test_every_call_gets_its_own_pod_template() -> None:
     assert second.template["spec"]["containers"][0]["image"] == pool.image
     assert second.template["metadata"]["labels"]
     assert second.template_hash == template_hash(second.template)
-
-
-def test_the_memo_keeps_the_most_recently_used_pools_only() -> None:
-    rendering.MEMO.entries = 3
-    try:
-        pools = [server_pool(**{"pinot.server.instance.id": str(i)}) for i in range(5)]
-        render_pool(pools[0], CLUSTER)
-        for pool in pools[1:]:
-            render_pool(pools[0], CLUSTER)  # kept in use, so never the one evicted
-            render_pool(pool, CLUSTER)
-
-        assert len(rendering.MEMO) == 3
-        remembered = render_pool(pools[0], CLUSTER)
-        assert len(rendering.MEMO) == 3
-        assert remembered == render_pool(pools[0], CLUSTER)
-    finally:
-        rendering.MEMO.entries = rendering.MEMO_ENTRIES
