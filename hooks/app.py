@@ -271,7 +271,7 @@ def _answer(route: Route, parsed: BaseModel, now: datetime) -> tuple[Decision, b
     Finding it here costs nothing for the requests that are fine, unlike walking every body."""
     try:
         decision = route.handle(parsed, now)
-        return decision, jsonio.dumps(decision.body)
+        return decision, decision.encode()
     except (TypeError, RecursionError) as exc:
         if isinstance(exc, TypeError) and str(exc) != TOO_DEEP_TO_ENCODE:
             raise

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from hooks.contract import fits_an_answer, is_kubernetes_object
-from hooks.jsonio import loads
+from hooks.jsonio import Encoded, dumps_nested, loads
+
+ChildKey = tuple[str, str, str]  # apiVersion, kind, metadata.name: the order of answered children
 
 SERVER_METADATA = (
     "uid",
@@ -39,8 +42,36 @@ def as_observed(obj: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+@dataclass(frozen=True)
+class EncodedChild:
+    """A child encoded once (it is alike on every call that wants it), with what it is sorted by."""
+
+    key: ChildKey
+    data: bytes  # the child as `jsonio.dumps` encodes it
+    json: Encoded = field(compare=False)  # the same, to place in an answer
+
+
+def child_key(child: dict[str, Any]) -> ChildKey:
+    return (child["apiVersion"], child["kind"], child["metadata"]["name"])
+
+
+CHILD_DEPTH = 2  # an answered child sits in the answer's object and its `children` list
+
+
+def encoded_child(child: dict[str, Any]) -> EncodedChild:
+    data = dumps_nested(child, CHILD_DEPTH)
+    return EncodedChild(child_key(child), data, Encoded(data))
+
+
 def sort_children(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(children, key=lambda c: (c["apiVersion"], c["kind"], c["metadata"]["name"]))
+    return sorted(children, key=child_key)
+
+
+def answered_children(children: list[dict[str, Any] | EncodedChild]) -> list[dict[str, Any] | Encoded]:
+    """Children in answer order, the encoded ones as their JSON."""
+    keyed = [(c.key, c.json) if isinstance(c, EncodedChild) else (child_key(c), c) for c in children]
+    keyed.sort(key=lambda entry: entry[0])
+    return [child for _, child in keyed]
 
 
 def as_applied(obj: dict[str, Any]) -> dict[str, Any]:

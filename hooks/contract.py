@@ -7,7 +7,7 @@ up by `metadata` inside the objects, never by parsing map keys, so v1 (keyed by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeGuard
 
@@ -196,7 +196,7 @@ class HookResponse:
     """A sync/finalize answer. All four keys are always present (contract rules 4-6)."""
 
     status: JsonObject
-    children: list[JsonObject]
+    children: Sequence[JsonObject | orjson.Fragment]  # a child may be encoded already (jsonio.Encoded)
     resync_after_seconds: float = 0
     finalized: bool = False
 

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+from hooks import jsonio
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The JSON body to answer with, and a one-line summary of what was decided (for the log)."""
+    """The answer to send, and a one-line summary of what was decided (for the log).
 
-    body: dict[str, Any]
+    `answer` is JSON, except that a part may already be encoded (`jsonio.Encoded`): a hook keeps
+    the JSON of what it builds alike on every call (a pool's pod template) and the answer is
+    encoded around it. `body` is the answer as plain JSON, exactly as it is sent.
+    """
+
+    answer: dict[str, Any]
     summary: str
+
+    def encode(self) -> bytes:
+        return jsonio.dumps(self.answer)
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = jsonio.loads(self.encode())
+        return decoded
 
 
 @dataclass(frozen=True)

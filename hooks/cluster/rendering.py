@@ -1,48 +1,80 @@
-"""One pool rendered: its Pinot config file, the ConfigMap name that carries it, its pod template.
+"""One pool rendered: its Pinot config file, the ConfigMap that carries it, its pod template, and
+the children that follow from those alone.
 
 Rendering is a pure function of the pool's resolved settings and the cluster context: each
-distinct input is rendered once and remembered (`hooks.memo`). The pod template is remembered as
-JSON bytes and decoded afresh on every call, so no dict is ever shared between two answers.
+distinct input is rendered once and remembered (`hooks.memo`). What is remembered is JSON only
+(bytes, and `Encoded` values the answer is encoded around), so no dict is ever shared between
+two answers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hooks import jsonio
+from hooks.children import CHILD_DEPTH, EncodedChild, encoded_child
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import ConfigInput, render_config
+from hooks.cluster.services import config_map, disruption_budget, headless_service
 from hooks.cluster.settings import PoolSettings
-from hooks.cluster.workload import ClusterContext, pod_template
+from hooks.cluster.workload import (
+    IMMUTABLE_STATEFULSET_FIELDS,
+    ClusterContext,
+    immutable_spec,
+    pod_template,
+    statefulset,
+)
 from hooks.hashing import content_hash, digest_of
+from hooks.jsonio import Encoded
 from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
 
 MEMO_ENTRIES = 512  # pools; a few KiB each
+# A pod template sits in an answer's `children` list, in a StatefulSet, in its spec.
+TEMPLATE_DEPTH = CHILD_DEPTH + 2
 
 
 @dataclass(frozen=True)
 class RenderedPool:
     settings: PoolSettings
+    cluster: ClusterContext
     config_name: str
     config_hash: str
     config_text: str
     template_hash: str
-    template: JsonObject  # the pod template, built once per sync for both its hash and the StatefulSet
+    template_json: bytes  # the pod template as `jsonio.dumps` encodes it; its digest is template_hash
+    encoded_template: Encoded = field(compare=False)  # the same JSON, to place in a StatefulSet
+    companions: tuple[EncodedChild, ...]  # the pool's headless Service, PDB and config ConfigMap
+    # The StatefulSet's fields Kubernetes never changes, as this pool wants them (JSON, read-only).
+    immutable: tuple[tuple[str, Any], ...]
+    # Encoded StatefulSets by partition, filled as partitions are asked for: each is a pure
+    # function of this pool and its partition, so the cache only saves building it again.
+    _statefulsets: dict[int, EncodedChild] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def template(self) -> JsonObject:
+        """The pod template, decoded afresh on every call."""
+        decoded: JsonObject = jsonio.loads(self.template_json)
+        return decoded
+
+    def statefulset(self, partition: int) -> JsonObject:
+        """The pool's StatefulSet, a fresh dict around the encoded pod template."""
+        return statefulset(self.settings, self.cluster, partition, self.encoded_template, self.template_hash)
+
+    def encoded_statefulset(self, partition: int) -> EncodedChild:
+        found = self._statefulsets.get(partition)
+        if found is None:
+            found = self._statefulsets[partition] = encoded_child(self.statefulset(partition))
+        return found
+
+    def keeps_immutable(self, stored_spec: JsonObject) -> bool:
+        """Whether an observed StatefulSet spec holds every immutable field as this pool wants it."""
+        return all(stored_spec.get(name) == wanted for name, wanted in self.immutable)
 
 
-@dataclass(frozen=True)
-class _Remembered:
-    config_name: str
-    config_hash: str
-    config_text: str
-    template_hash: str
-    template_json: bytes
-
-
-MEMO: Memo[_Remembered] = Memo(MEMO_ENTRIES)
+MEMO: Memo[RenderedPool] = Memo(MEMO_ENTRIES)
 
 
 def render_pool(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
@@ -51,17 +83,10 @@ def render_pool(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     if found is None:
         found = _render(pool, cluster)
         MEMO.put(key, found)
-    return RenderedPool(
-        pool,
-        found.config_name,
-        found.config_hash,
-        found.config_text,
-        found.template_hash,
-        jsonio.loads(found.template_json),
-    )
+    return found
 
 
-def _render(pool: PoolSettings, cluster: ClusterContext) -> _Remembered:
+def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     text = render_config(
         ConfigInput(
             role=pool.role,
@@ -74,5 +99,23 @@ def _render(pool: PoolSettings, cluster: ClusterContext) -> _Remembered:
     digest = content_hash(text)
     name = naming.config_map_name(cluster.name, pool.name, digest)
     labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    template_json = jsonio.dumps(pod_template(pool, cluster, name, labels))
-    return _Remembered(name, digest, text, digest_of(template_json), template_json)
+    template_json = jsonio.dumps_nested(pod_template(pool, cluster, name, labels), TEMPLATE_DEPTH)
+    companions = (
+        encoded_child(headless_service(pool, cluster)),
+        encoded_child(disruption_budget(pool, cluster)),
+        encoded_child(config_map(pool, cluster, name, digest, text)),
+    )
+    wanted = immutable_spec(pool, cluster)
+    immutable = tuple((key, wanted.get(key)) for key in IMMUTABLE_STATEFULSET_FIELDS)
+    return RenderedPool(
+        pool,
+        cluster,
+        name,
+        digest,
+        text,
+        digest_of(template_json),
+        template_json,
+        Encoded(template_json),
+        companions,
+        immutable,
+    )

@@ -9,17 +9,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hooks.children import as_applied, sort_children
+from hooks.children import EncodedChild, answered_children, as_applied, sort_children
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
-from hooks.cluster.services import config_map, disruption_budget, headless_service, role_service
+from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import cluster_conditions, invalid_spec_conditions, pool_status
 from hooks.cluster.validation import SpecError, grace_errors, parse_spec
-from hooks.cluster.workload import ClusterContext, statefulset, volume_claim_templates
+from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import (
     HookRequest,
@@ -89,7 +89,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     resync = 0.0 if spec.paused else resync_after(steps, now, spec.rollout.progressDeadlineSeconds)
     if removing and not spec.paused:
         resync = resync or 10.0
-    response = HookResponse(status=status, children=sort_children(children), resync_after_seconds=resync)
+    response = HookResponse(status=status, children=answered_children(children), resync_after_seconds=resync)
     decide = ClockFreeDecision if _clock_free(steps, status["conditions"], now_text) else Decision
     return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(steps, removing))
 
@@ -136,16 +136,13 @@ def _pool_errors(pool: PoolSettings) -> list[SpecError]:
     return grace_errors(f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties)
 
 
-IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
-
-
 def _desired_children(
     steps: list[PoolStep],
     rendered: Mapping[str, RenderedPool],
     cluster: ClusterContext,
     observed: Observed,
-) -> tuple[list[JsonObject], list[str]]:
-    children: list[JsonObject] = []
+) -> tuple[list[JsonObject | EncodedChild], list[str]]:
+    children: list[JsonObject | EncodedChild] = []
     problems: list[str] = []
     # Role Services exist from the start: cheap, and their addresses are stable for clients.
     pools_by_role: dict[Role, list[PoolSettings]] = {}
@@ -154,22 +151,14 @@ def _desired_children(
         if not step.emit:
             continue
         pool = rendered[step.pool.name]
-        desired = statefulset(
-            step.pool,
-            cluster,
-            pool.config_name,
-            step.partition,
-            volume_claim_templates(step.pool),
-            template=pool.template,
-            template_digest=pool.template_hash,
-        )
-        current = observed.get(*STATEFULSET, desired["metadata"]["name"])
-        if current is not None:
+        current = observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, step.pool.name))
+        if current is None or pool.keeps_immutable(as_object(current.get("spec"))):
+            children.append(pool.encoded_statefulset(step.partition))
+        else:
+            desired = pool.statefulset(step.partition)
             problems += _keep_immutable(desired, current, step.pool)
-        children.append(desired)
-        children.append(headless_service(step.pool, cluster))
-        children.append(disruption_budget(step.pool, cluster))
-        children.append(config_map(step.pool, cluster, pool.config_name, pool.config_hash, pool.config_text))
+            children.append(desired)
+        children += pool.companions
         if not step.converged:
             children += _older_config_maps(step.pool, pool.config_name, observed)
     for role in (Role.CONTROLLER, Role.BROKER):

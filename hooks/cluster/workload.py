@@ -17,6 +17,7 @@ from hooks.cluster.quantity import canonical_quantity, canonical_resources
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import Role
 from hooks.hashing import content_hash
+from hooks.jsonio import Encoded
 
 JsonObject = dict[str, Any]
 
@@ -31,6 +32,8 @@ DEFAULT_JVM_OPTS = {
 # Grace beyond Pinot's own drain: brokers delay shutdown 10s; servers drain queries first.
 DEFAULT_GRACE = {Role.CONTROLLER: 60, Role.BROKER: 60, Role.MINION: 60}
 SERVER_GRACE_MARGIN_SECONDS = 30
+# Fields of a StatefulSet's spec the API server refuses to change once the set exists.
+IMMUTABLE_STATEFULSET_FIELDS = ("selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates")
 # Servers wait a little after turning ready before the next pod rolls (apache/pinot#16565).
 MIN_READY_SECONDS = {Role.SERVER: 20}
 
@@ -216,40 +219,45 @@ def pod_template(
     return {"metadata": metadata, "spec": spec}
 
 
-def statefulset(
-    pool: PoolSettings,
-    cluster: ClusterContext,
-    config_map: str,
-    partition: int,
-    claim_templates: list[JsonObject],
-    template: JsonObject | None = None,
-    template_digest: str | None = None,
-) -> JsonObject:
-    """`template` and `template_digest`, when given, are `pod_template(...)` for the same pool and
-    config map and its `template_hash`, already built by the caller (they are not rebuilt)."""
-    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    if template is None:
-        template = pod_template(pool, cluster, config_map, labels)
+def immutable_spec(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:
+    """The pool's StatefulSet spec fields of IMMUTABLE_STATEFULSET_FIELDS, those it sets."""
     spec: JsonObject = {
-        "replicas": pool.replicas,
         "serviceName": naming.headless_service_name(cluster.name, pool.name),
         "podManagementPolicy": "Parallel",
         "selector": {"matchLabels": naming.selector_labels(cluster.name, pool.name)},
+    }
+    claim_templates = volume_claim_templates(pool)
+    if claim_templates:
+        spec["volumeClaimTemplates"] = claim_templates
+    return spec
+
+
+def statefulset(
+    pool: PoolSettings,
+    cluster: ClusterContext,
+    partition: int,
+    template: Encoded,
+    template_digest: str,
+) -> JsonObject:
+    """`template` is `pod_template(...)` for the pool, encoded, and `template_digest` its
+    `template_hash`: built once per distinct pool (`hooks.cluster.rendering`)."""
+    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
+    spec: JsonObject = {
+        "replicas": pool.replicas,
+        **immutable_spec(pool, cluster),
         "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}},
         "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
         "template": template,
     }
     if MIN_READY_SECONDS.get(pool.role):
         spec["minReadySeconds"] = MIN_READY_SECONDS[pool.role]
-    if claim_templates:
-        spec["volumeClaimTemplates"] = claim_templates
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": {
             "name": naming.statefulset_name(cluster.name, pool.name),
             "labels": labels,
-            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_digest or template_hash(template)},
+            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_digest},
         },
         "spec": spec,
     }

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from hooks import jsonio
 from hooks.cluster import rendering
 from hooks.cluster.rendering import render_pool
+from hooks.cluster.services import config_map, disruption_budget, headless_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec
 from hooks.cluster.workload import ClusterContext, template_hash
@@ -81,3 +83,34 @@ def test_every_call_gets_its_own_pod_template() -> None:
     assert second.template["spec"]["containers"][0]["image"] == pool.image
     assert second.template["metadata"]["labels"]
     assert second.template_hash == template_hash(second.template)
+
+
+@pytest.mark.parametrize("partition", [0, 1, 3])
+def test_a_remembered_statefulset_is_the_one_built_afresh(partition: int) -> None:
+    rendered = render_pool(server_pool(), CLUSTER)
+    remembered = rendered.encoded_statefulset(partition)
+
+    assert remembered is rendered.encoded_statefulset(partition)
+    assert remembered.data == jsonio.dumps(rendered.statefulset(partition))
+    assert jsonio.loads(remembered.data)["spec"]["template"] == rendered.template
+    assert jsonio.loads(remembered.data)["spec"]["updateStrategy"]["rollingUpdate"]["partition"] == partition
+
+
+def test_companions_are_the_services_and_config_map_built_afresh() -> None:
+    pool = server_pool()
+    rendered = render_pool(pool, CLUSTER)
+    config = config_map(pool, CLUSTER, rendered.config_name, rendered.config_hash, rendered.config_text)
+    built = [headless_service(pool, CLUSTER), disruption_budget(pool, CLUSTER), config]
+
+    assert [jsonio.loads(c.data) for c in rendered.companions] == built
+
+
+def test_an_observed_statefulset_keeps_immutable_fields_only_as_the_pool_wants_them() -> None:
+    rendered = render_pool(server_pool(), CLUSTER)
+    stored = jsonio.loads(rendered.encoded_statefulset(0).data)["spec"]
+    stored["template"] = {"changed": "by the API server's defaulting"}
+    assert rendered.keeps_immutable(stored)
+
+    stored["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] = "1Ti"
+    assert not rendered.keeps_immutable(stored)
+    assert not rendered.keeps_immutable({})
