@@ -67,50 +67,61 @@ class PoolSettings:
     kubernetes: EffectiveKubernetes
 
 
-def _last(values: Sequence[Any]) -> Any:
-    chosen = None
-    for value in values:
-        if value is not None:
-            chosen = value
-    return chosen
-
-
-def _merged_map(values: Sequence[dict[str, str] | None]) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for value in values:
-        if value:
-            merged.update(value)
-    return dict(sorted(merged.items()))
+# KubernetesSettings fields replaced whole by the most specific layer that sets them, and the
+# EffectiveKubernetes field each becomes; string maps merge by key; storage and service field by field.
+_REPLACED = {
+    "resources": "resources",
+    "tolerations": "tolerations",
+    "affinity": "affinity",
+    "topologySpreadConstraints": "topology_spread",
+    "env": "env",
+    "serviceAccountName": "service_account",
+    "priorityClassName": "priority_class",
+    "terminationGracePeriodSeconds": "grace_seconds",
+}
+_MAPS = {"nodeSelector": "node_selector", "podLabels": "pod_labels", "podAnnotations": "pod_annotations"}
+_STORAGE = {"size": "storage_size", "storageClassName": "storage_class"}
 
 
 def merge_pinot(layers: Sequence[PinotSettings]) -> EffectivePinot:
-    return EffectivePinot(
-        properties=_merged_map([layer.properties for layer in layers]),
-        jvm_opts=_last([layer.jvmOpts for layer in layers]),
-        plugins=list(_last([layer.plugins for layer in layers]) or []),
-    )
+    properties: dict[str, str] = {}
+    jvm_opts: str | None = None
+    plugins: list[str] | None = None
+    for layer in layers:
+        if layer.properties:
+            properties.update(layer.properties)
+        if layer.jvmOpts is not None:
+            jvm_opts = layer.jvmOpts
+        if layer.plugins is not None:
+            plugins = layer.plugins
+    return EffectivePinot(dict(sorted(properties.items())), jvm_opts, list(plugins or []))
 
 
 def merge_kubernetes(layers: Sequence[KubernetesSettings]) -> EffectiveKubernetes:
-    storages = [layer.storage for layer in layers if layer.storage is not None]
-    services = [layer.service for layer in layers if layer.service is not None]
-    return EffectiveKubernetes(
-        resources=_last([layer.resources for layer in layers]),
-        storage_size=_last([s.size for s in storages]),
-        storage_class=_last([s.storageClassName for s in storages]),
-        node_selector=_merged_map([layer.nodeSelector for layer in layers]),
-        tolerations=_last([layer.tolerations for layer in layers]),
-        affinity=_last([layer.affinity for layer in layers]),
-        topology_spread=_last([layer.topologySpreadConstraints for layer in layers]),
-        pod_labels=_merged_map([layer.podLabels for layer in layers]),
-        pod_annotations=_merged_map([layer.podAnnotations for layer in layers]),
-        env=_last([layer.env for layer in layers]),
-        service_account=_last([layer.serviceAccountName for layer in layers]),
-        priority_class=_last([layer.priorityClassName for layer in layers]),
-        grace_seconds=_last([layer.terminationGracePeriodSeconds for layer in layers]),
-        service_type=_last([s.type for s in services]),
-        service_annotations=_merged_map([s.annotations for s in services]),
-    )
+    # Only the fields a layer sets are read: most layers set few of the many there are.
+    chosen: dict[str, Any] = {}
+    maps: dict[str, dict[str, str]] = {name: {} for name in (*_MAPS.values(), "service_annotations")}
+    for layer in layers:
+        for name in layer.model_fields_set:
+            value = getattr(layer, name)
+            if value is None:
+                continue
+            if name in _REPLACED:
+                chosen[_REPLACED[name]] = value
+            elif name in _MAPS:
+                maps[_MAPS[name]].update(value)
+            elif name == "storage":
+                for part in value.model_fields_set:
+                    if getattr(value, part) is not None:
+                        chosen[_STORAGE[part]] = getattr(value, part)
+            elif name == "service":
+                if value.type is not None:
+                    chosen["service_type"] = value.type
+                if value.annotations:
+                    maps["service_annotations"].update(value.annotations)
+    for name, merged in maps.items():
+        chosen[name] = dict(sorted(merged.items()))
+    return EffectiveKubernetes(**chosen)
 
 
 def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings:
