@@ -9,9 +9,12 @@ past a drifted CRD is reported instead of silently ignored.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
+
+from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
 
@@ -88,6 +91,24 @@ class Pool(_Strict):
     kubernetes: KubernetesSettings = KubernetesSettings()
 
 
+POOLS: Memo[Pool] = Memo(512)
+
+
+def _remembered_pool(value: Any, validate: ValidatorFunctionWrapHandler) -> Pool:
+    """Each distinct pool document is validated once (`hooks.memo`): most syncs repeat the pools of
+    the one before. A refused document is not remembered, so its errors are reported every time."""
+    try:
+        key = json_key(value)
+    except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
+        pool: Pool = validate(value)
+        return pool
+    found = POOLS.get(key)
+    if found is None:
+        found = validate(value)
+        POOLS.put(key, found)
+    return found
+
+
 class ZooKeeper(_Strict):
     address: str = Field(min_length=1)
 
@@ -115,4 +136,6 @@ class PinotClusterSpec(_Strict):
     auth: Auth | None = None
     rollout: Rollout = Rollout()
     defaults: Defaults = Defaults()
-    pools: list[Pool] = Field(min_length=1, max_length=32)  # the CRD's maxItems: each pool costs a render
+    pools: list[Annotated[Pool, WrapValidator(_remembered_pool)]] = Field(
+        min_length=1, max_length=32
+    )  # the CRD's maxItems: each pool costs a render

@@ -8,7 +8,6 @@ spec it does not understand.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,8 +73,8 @@ def semantic_errors(spec: PinotClusterSpec, name: str, raw: Mapping[str, Any]) -
         ("spec.defaults.common", spec.defaults.common, None, defaults.get("common"))
     ]
     layers += [
-        (f"spec.defaults.{role.value}", spec.defaults.for_role(role), role, defaults.get(role.value))
-        for role in Role
+        (path, spec.defaults.for_role(role), role, defaults.get(role.value))
+        for role, path in DEFAULTS_PATHS.items()
     ]
     layers += [(f"spec.pools[{i}]", pool, pool.role, raw["pools"][i]) for i, pool in enumerate(spec.pools)]
     for path, layer, role, source in layers:
@@ -89,11 +88,15 @@ def semantic_errors(spec: PinotClusterSpec, name: str, raw: Mapping[str, Any]) -
 
 
 LAYER_ERRORS: Memo[tuple[SpecError, ...]] = Memo(1024)
+DEFAULTS_PATHS = {role: f"spec.defaults.{role.value}" for role in Role}
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     errors = []
-    counts = Counter(pool.name for pool in spec.pools)
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for pool in spec.pools:
+        (repeated if pool.name in seen else seen).add(pool.name)
     for index, pool in enumerate(spec.pools):
         path = f"spec.pools[{index}]"
         if not DNS_LABEL.match(pool.name):
@@ -106,7 +109,7 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
                     "characters so that child names stay valid DNS labels",
                 )
             )
-        if counts[pool.name] > 1:
+        if pool.name in repeated:
             errors.append(SpecError(f"{path}.name", f"duplicate pool name {pool.name!r}"))
     present = {pool.role for pool in spec.pools}
     for role in (Role.CONTROLLER, Role.BROKER, Role.SERVER):
