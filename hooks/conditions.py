@@ -7,10 +7,12 @@ something really happened (no status-only loops), and `now` is passed in by the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -33,7 +35,13 @@ class Condition:
 
 def rfc3339(moment: datetime) -> str:
     """Seconds precision, UTC, `Z` suffix: the format the API server stores."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _second(math.floor(moment.timestamp()))
+
+
+@lru_cache(maxsize=64)
+def _second(epoch_seconds: int) -> str:
+    # strftime cost more than the rest of a sync's status: each second is written once.
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def previous_conditions(status: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
