@@ -68,7 +68,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
             for name in rendered
             if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
         },
-        PreviousPool.index(previous_status),
+        PreviousPool.by_name(previous_status),
         list(spec.deploymentOrder),
         now,
         now_text,
