@@ -10,6 +10,7 @@ Remembered values are shared between calls and must be immutable, or be copied o
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -27,15 +28,15 @@ class Memo(Generic[V]):
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
-        self._found: OrderedDict[bytes, V] = OrderedDict()
+        self._found: OrderedDict[Hashable, V] = OrderedDict()
 
-    def get(self, key: bytes) -> V | None:
+    def get(self, key: Hashable) -> V | None:
         found = self._found.get(key)
         if found is not None:
             self._found.move_to_end(key)
         return found
 
-    def put(self, key: bytes, value: V) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         self._found[key] = value
         while len(self._found) > self.entries:
             self._found.popitem(last=False)

@@ -82,6 +82,9 @@ class Defaults(_Strict):
         return layer
 
 
+DEFAULTS: Memo[Defaults] = Memo(64)
+
+
 class Pool(_Strict):
     name: str
     role: Role
@@ -91,22 +94,26 @@ class Pool(_Strict):
     kubernetes: KubernetesSettings = KubernetesSettings()
 
 
+def _remembered(memo: Memo[Any]) -> WrapValidator:
+    """Validation of a part of the spec through `memo`: each distinct document of it is validated
+    once, and the same (read-only) model returned for it. Most syncs repeat the parts of the one
+    before. A refused document is not remembered, so its errors are reported every time."""
+
+    def validate_once(value: Any, validate: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            key = json_key(value)
+        except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
+            return validate(value)
+        found = memo.get(key)
+        if found is None:
+            found = validate(value)
+            memo.put(key, found)
+        return found
+
+    return WrapValidator(validate_once)
+
+
 POOLS: Memo[Pool] = Memo(512)
-
-
-def _remembered_pool(value: Any, validate: ValidatorFunctionWrapHandler) -> Pool:
-    """Each distinct pool document is validated once (`hooks.memo`): most syncs repeat the pools of
-    the one before. A refused document is not remembered, so its errors are reported every time."""
-    try:
-        key = json_key(value)
-    except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
-        pool: Pool = validate(value)
-        return pool
-    found = POOLS.get(key)
-    if found is None:
-        found = validate(value)
-        POOLS.put(key, found)
-    return found
 
 
 class ZooKeeper(_Strict):
@@ -135,7 +142,7 @@ class PinotClusterSpec(_Strict):
     paused: bool = False
     auth: Auth | None = None
     rollout: Rollout = Rollout()
-    defaults: Defaults = Defaults()
-    pools: list[Annotated[Pool, WrapValidator(_remembered_pool)]] = Field(
+    defaults: Annotated[Defaults, _remembered(DEFAULTS)] = Defaults()
+    pools: list[Annotated[Pool, _remembered(POOLS)]] = Field(
         min_length=1, max_length=32
     )  # the CRD's maxItems: each pool costs a render

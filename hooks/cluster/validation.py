@@ -8,7 +8,7 @@ spec it does not understand.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
 from hooks.cluster.spec import KubernetesSettings, Layer, PinotClusterSpec, PinotSettings, Pool, Role
-from hooks.memo import Memo, json_key
+from hooks.memo import Memo
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -53,14 +53,12 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
             for err in exc.errors(include_url=False, include_input=False)
         ]
         return None, errors
-    problems = semantic_errors(spec, name, raw)
+    problems = semantic_errors(spec, name)
     return (None, problems) if problems else (spec, [])
 
 
-def semantic_errors(spec: PinotClusterSpec, name: str, raw: Mapping[str, Any]) -> list[SpecError]:
-    """What the schema cannot say about `spec`, validated from the document `raw`. Each layer's
-    findings are remembered by its raw document (`hooks.memo`): most syncs check the same layers
-    as the previous one."""
+def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
+    """What the schema cannot say about `spec`."""
     errors: list[SpecError] = []
     if len(name) > MAX_CLUSTER_NAME:
         errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
@@ -68,27 +66,30 @@ def semantic_errors(spec: PinotClusterSpec, name: str, raw: Mapping[str, Any]) -
     errors += _order_errors(spec)
     if spec.clusterName is not None and not spec.clusterName.strip():
         errors.append(SpecError("spec.clusterName", "must not be empty"))
-    defaults = raw.get("defaults") or {}
-    layers: list[tuple[str, Layer | Pool, Role | None, Any]] = [
-        ("spec.defaults.common", spec.defaults.common, None, defaults.get("common"))
+    layers: list[tuple[str, Layer | Pool, Role | None]] = [
+        ("spec.defaults.common", spec.defaults.common, None)
     ]
-    layers += [
-        (path, spec.defaults.for_role(role), role, defaults.get(role.value))
-        for role, path in DEFAULTS_PATHS.items()
-    ]
-    layers += [(f"spec.pools[{i}]", pool, pool.role, raw["pools"][i]) for i, pool in enumerate(spec.pools)]
-    for path, layer, role, source in layers:
-        key = json_key(path, role, source)
-        found = LAYER_ERRORS.get(key)
-        if found is None:
-            found = tuple(_layer_errors(path, layer.pinot, layer.kubernetes, role))
-            LAYER_ERRORS.put(key, found)
-        errors += found
+    layers += [(path, spec.defaults.for_role(role), role) for role, path in DEFAULTS_PATHS.items()]
+    layers += [(f"spec.pools[{i}]", pool, pool.role) for i, pool in enumerate(spec.pools)]
+    for path, layer, role in layers:
+        errors += [SpecError(path + found.field, found.problem) for found in _findings(layer, role)]
     return errors
 
 
-LAYER_ERRORS: Memo[tuple[SpecError, ...]] = Memo(1024)
+# Findings of a layer model, by its identity: the spec models come from the validation memos of
+# hooks.cluster.spec, so a layer seen before is the very same object. The entry keeps the model
+# alive, so its id cannot be taken by another while the entry is there.
+LAYER_FINDINGS: Memo[tuple[Layer | Pool, Role | None, tuple[SpecError, ...]]] = Memo(1024)
 DEFAULTS_PATHS = {role: f"spec.defaults.{role.value}" for role in Role}
+
+
+def _findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, ...]:
+    """The layer's findings, with fields relative to the layer's own path."""
+    found = LAYER_FINDINGS.get(id(layer))
+    if found is None or found[0] is not layer or found[1] is not role:
+        found = (layer, role, tuple(_layer_errors("", layer.pinot, layer.kubernetes, role)))
+        LAYER_FINDINGS.put(id(layer), found)
+    return found[2]
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:

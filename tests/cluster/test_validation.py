@@ -135,3 +135,21 @@ def test_remembered_findings_follow_the_spec_they_were_found_in() -> None:
         }[id(raw)]
         assert fields == expected
         assert (spec is None) == bool(expected)
+
+
+def test_remembered_defaults_and_their_findings_follow_the_spec() -> None:
+    def with_common(properties: dict[str, str]) -> dict[str, Any]:
+        return spec_with(defaults={"common": {"pinot": {"properties": properties}}})
+
+    clean, owned = with_common({"x": "1"}), with_common({"pinot.set.instance.id.to.hostname": "false"})
+    for raw in (clean, owned, clean, owned):
+        spec, errors = parse_spec(copy.deepcopy(raw), "demo")
+        if raw is owned:
+            assert spec is None
+            assert [e.field for e in errors] == [
+                "spec.defaults.common.pinot.properties['pinot.set.instance.id.to.hostname']"
+            ]
+        else:
+            assert errors == []
+            assert spec is not None
+            assert spec.defaults.common.pinot.properties == {"x": "1"}
