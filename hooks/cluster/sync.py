@@ -131,7 +131,7 @@ def _context(name: str, namespace: str, spec: PinotClusterSpec) -> ClusterContex
 
 
 def _pool_errors(pool: PoolSettings) -> list[SpecError]:
-    if pool.role is not Role.SERVER or pool.kubernetes.grace_seconds is None:
+    if pool.role is not Role.SERVER:
         return []
     return grace_errors(f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties)
 

@@ -24,6 +24,8 @@ PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MAX_CLUSTER_NAME = 40
 MAX_CLUSTER_AND_POOL = 50
 RESERVED_ENV = frozenset({"JAVA_OPTS"})
+# A Java long, as Pinot reads it; the grace period derived from it is an int64 seconds.
+MAX_DRAIN_MS = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -188,20 +190,26 @@ def _resources_errors(path: str, resources: dict[str, Any] | None) -> list[SpecE
     return errors
 
 
-def grace_errors(pool_path: str, grace_seconds: int, server_properties: dict[str, str]) -> list[SpecError]:
-    """A server must be given longer to stop than it spends draining queries."""
+def grace_errors(
+    pool_path: str, grace_seconds: int | None, server_properties: dict[str, str]
+) -> list[SpecError]:
+    """A server drains queries for a whole number of milliseconds, and must be given longer to stop
+    (`grace_seconds`, when the spec sets it; else the control plane derives it from the drain)."""
     drain = server_properties.get(
         "pinot.server.shutdown.timeoutMs", ROLE_DEFAULTS[Role.SERVER]["pinot.server.shutdown.timeoutMs"]
     )
     try:
         drain_ms = int(drain)
     except ValueError:
+        drain_ms = -1
+    if not 0 <= drain_ms <= MAX_DRAIN_MS:
         return [
             SpecError(
-                f"{pool_path}.pinot.properties['pinot.server.shutdown.timeoutMs']", "must be an integer"
+                f"{pool_path}.pinot.properties['pinot.server.shutdown.timeoutMs']",
+                f"must be a whole number of milliseconds from 0 to {MAX_DRAIN_MS}",
             )
         ]
-    if grace_seconds * 1000 <= drain_ms:
+    if grace_seconds is not None and grace_seconds * 1000 <= drain_ms:
         return [
             SpecError(
                 f"{pool_path}.kubernetes.terminationGracePeriodSeconds",

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from hooks.cluster.sync import sync_cluster
 from hooks.cluster.validation import parse_spec
-from tests.cluster.builders import BASE_SPEC
+from tests.cluster.builders import BASE_SPEC, NOW, parent, request
 
 
 def spec_with(change: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
@@ -153,3 +154,44 @@ def test_remembered_defaults_and_their_findings_follow_the_spec() -> None:
             assert errors == []
             assert spec is not None
             assert spec.defaults.common.pinot.properties == {"x": "1"}
+
+
+def invalid_spec_message(spec: dict[str, Any]) -> str | None:
+    """The Ready condition's message when the hook finds `spec` invalid, else None."""
+    body = sync_cluster(request(parent(spec)), NOW).body
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    return str(ready["message"]) if ready["reason"] == "InvalidSpec" else None
+
+
+@pytest.mark.parametrize("drain", ["", "soon", "-1", str(2**63)])
+@pytest.mark.parametrize("grace", [None, 600])
+def test_a_server_drain_that_is_no_java_long_of_milliseconds_is_refused(
+    drain: str, grace: int | None
+) -> None:
+    # Was a 500 without a grace period: the grace period is derived from the drain.
+    kubernetes = {} if grace is None else {"terminationGracePeriodSeconds": grace}
+    spec = spec_with(
+        {2: {"pinot": {"properties": {"pinot.server.shutdown.timeoutMs": drain}}, "kubernetes": kubernetes}}
+    )
+    message = invalid_spec_message(spec)
+    assert message is not None
+    assert (
+        "spec.pools[2].pinot.properties['pinot.server.shutdown.timeoutMs']: must be a whole number" in message
+    )
+
+
+def test_a_drain_set_in_defaults_is_checked_on_every_server_pool() -> None:
+    spec = spec_with(defaults={"server": {"pinot": {"properties": {"pinot.server.shutdown.timeoutMs": "x"}}}})
+    message = invalid_spec_message(spec)
+    assert message is not None
+    assert "spec.pools[2].pinot" in message and "spec.pools[3].pinot" in message
+
+
+def test_a_grace_period_shorter_than_the_drain_is_refused() -> None:
+    spec = spec_with({2: {"kubernetes": {"terminationGracePeriodSeconds": 60}}})
+    message = invalid_spec_message(spec)
+    assert message is not None
+    assert "spec.pools[2].kubernetes.terminationGracePeriodSeconds: must be longer than" in message
+    assert (
+        invalid_spec_message(spec_with({2: {"kubernetes": {"terminationGracePeriodSeconds": 121}}})) is None
+    )
