@@ -74,13 +74,16 @@ class RenderedPool:
         return all(stored_spec.get(name) == wanted for name, wanted in self.immutable)
 
 
+# By the identity of the pool's settings (remembered themselves, by hooks.cluster.settings) and
+# the cluster context's JSON. The entry keeps the settings alive (RenderedPool.settings), so
+# their id cannot be taken by others while it is there.
 MEMO: Memo[RenderedPool] = Memo(MEMO_ENTRIES)
 
 
 def render_pool(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
-    key = json_key(pool, cluster)
+    key = (id(pool), json_key(cluster))
     found = MEMO.get(key)
-    if found is None:
+    if found is None or found.settings is not pool:
         found = _render(pool, cluster)
         MEMO.put(key, found)
     return found

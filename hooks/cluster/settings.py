@@ -11,7 +11,7 @@ Merge rules (documented in the README):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from hooks.cluster.spec import (
     Pool,
     Role,
 )
-from hooks.memo import Memo, json_key
+from hooks.memo import Memo
 
 JsonObject = dict[str, Any]
 
@@ -137,28 +137,28 @@ def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings
     )
 
 
-def ordered_pools(spec: PinotClusterSpec, raw: Mapping[str, Any] | None = None) -> list[PoolSettings]:
+def ordered_pools(spec: PinotClusterSpec) -> list[PoolSettings]:
     """Pools in rollout order: by role in `deploymentOrder`, then by position in `spec.pools`.
 
-    Given `raw`, the document `spec` was validated from, each pool's layering is remembered by
-    the raw layers it reads (`hooks.memo`): the settings are then shared between calls, read-only.
+    Each pool's layering is remembered (`hooks.memo`), so settings are shared between calls,
+    read-only.
     """
     rank = {role: position for position, role in enumerate(spec.deploymentOrder)}
-    resolved = [_resolved(spec, pool, index, raw) for index, pool in enumerate(spec.pools)]
+    resolved = [_resolved(spec, pool, index) for index, pool in enumerate(spec.pools)]
     return sorted(resolved, key=lambda p: (rank.get(p.role, len(rank)), p.index))
 
 
-RESOLVED: Memo[PoolSettings] = Memo(512)
+# Layered settings by the identity of the layers: the spec's models come from the validation
+# memos of hooks.cluster.spec, so the same layer document is the very same model. An entry
+# keeps its layers alive, so their ids cannot be taken by others while it is there.
+RESOLVED: Memo[tuple[Layer, Layer, Pool, PoolSettings]] = Memo(512)
 
 
-def _resolved(spec: PinotClusterSpec, pool: Pool, index: int, raw: Mapping[str, Any] | None) -> PoolSettings:
-    if raw is None:
-        return resolve_pool(spec, pool, index)
-    defaults = raw.get("defaults") or {}
-    layers = (defaults.get("common"), defaults.get(pool.role.value), raw["pools"][index])
-    key = json_key(index, raw.get("image"), *layers)
+def _resolved(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings:
+    common, role = spec.defaults.common, spec.defaults.for_role(pool.role)
+    key = (index, spec.image, id(common), id(role), id(pool))
     found = RESOLVED.get(key)
-    if found is None:
-        found = resolve_pool(spec, pool, index)
+    if found is None or found[0] is not common or found[1] is not role or found[2] is not pool:
+        found = (common, role, pool, resolve_pool(spec, pool, index))
         RESOLVED.put(key, found)
-    return found
+    return found[3]

@@ -53,7 +53,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     spec, errors = parse_spec(parent.spec, parent.metadata.name)
     pools: list[PoolSettings] = []
     if spec is not None:
-        pools = ordered_pools(spec, parent.spec)
+        pools = ordered_pools(spec)
         errors = [e for pool in pools for e in _pool_errors(pool)]
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)

@@ -95,29 +95,27 @@ def test_remembered_layering_is_the_layering() -> None:
     raw = _raw_layered()
     spec = PinotClusterSpec.model_validate(raw)
 
-    assert ordered_pools(spec, raw) == ordered_pools(spec)
-    assert ordered_pools(spec, raw) == ordered_pools(spec)  # now remembered
+    assert ordered_pools(spec) == ordered_pools(spec)
+    assert ordered_pools(spec) == ordered_pools(spec)  # now remembered
 
 
 def test_a_changed_default_layer_is_layered_anew() -> None:
     raw = _raw_layered()
-    ordered_pools(PinotClusterSpec.model_validate(raw), raw)
+    ordered_pools(PinotClusterSpec.model_validate(raw))
     raw["defaults"]["server"]["pinot"]["properties"]["b"] = "changed"  # type: ignore[index]
     raw["image"] = "apachepinot/pinot:1.4.0"
     spec = PinotClusterSpec.model_validate(raw)
 
-    hot = next(pool for pool in ordered_pools(spec, raw) if pool.name == "hot")
+    hot = next(pool for pool in ordered_pools(spec) if pool.name == "hot")
     assert hot.pinot.properties["b"] == "changed"
     assert hot.image == "apachepinot/pinot:1.4.0"
-    assert ordered_pools(spec, raw) == ordered_pools(spec)
+    assert ordered_pools(spec) == ordered_pools(spec)
 
 
 def test_a_pool_moved_to_another_position_keeps_its_own_index() -> None:
     raw = _raw_layered()
-    ordered_pools(PinotClusterSpec.model_validate(raw), raw)
+    ordered_pools(PinotClusterSpec.model_validate(raw))
     raw["pools"] = list(reversed(raw["pools"]))  # type: ignore[call-overload]
     spec = PinotClusterSpec.model_validate(raw)
 
-    assert {p.name: p.index for p in ordered_pools(spec, raw)} == {
-        p.name: p.index for p in ordered_pools(spec)
-    }
+    assert {p.name: p.index for p in ordered_pools(spec)} == {p.name: p.index for p in ordered_pools(spec)}
