@@ -39,13 +39,23 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
+SAMPLE = 256  # bytes of a request read from each of its start, middle and end to find candidates
+
+
+def fingerprint(body: bytes) -> tuple[int, int]:
+    """What tells most requests apart without reading all of them: their length and a few samples.
+    Hashing a whole 200 KiB request cost more than the rest of answering a cached one."""
+    middle = len(body) // 2
+    return len(body), hash(body[:SAMPLE] + body[middle : middle + SAMPLE] + body[-SAMPLE:])
+
+
 class AnswerCache:
     """Clock-free answers (`ClockFreeDecision`) by route and exact request body.
 
-    A hit needs the very same bytes (the dict compares keys in full), so it is the answer the hook
-    would compute now. One entry per parent and route (a newer request of a parent replaces the
-    older one), least recently used evicted first, requests and answers together at most
-    `max_bytes`.
+    A hit needs the very same bytes (candidates found by `fingerprint` are compared in full), so
+    it is the answer the hook would compute now. One entry per parent and route (a newer request
+    of a parent replaces the older one), least recently used evicted first, requests and answers
+    together at most `max_bytes`.
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -53,12 +63,15 @@ class AnswerCache:
         self.size = 0
         self._entries: OrderedDict[tuple[str, bytes], CachedAnswer] = OrderedDict()
         self._by_parent: dict[tuple[str, str], bytes] = {}
+        self._by_print: dict[tuple[str, tuple[int, int]], list[bytes]] = {}
 
     def get(self, path: str, body: bytes) -> CachedAnswer | None:
-        found = self._entries.get((path, body))
-        if found is not None:
-            self._entries.move_to_end((path, body))
-        return found
+        for stored in self._by_print.get((path, fingerprint(body)), ()):
+            if stored == body:
+                # The stored bytes hash once, when they are kept; the request's never are.
+                self._entries.move_to_end((path, stored))
+                return self._entries[(path, stored)]
+        return None
 
     def put(self, path: str, body: bytes, answer: CachedAnswer) -> None:
         if len(body) + len(answer.payload) > self.max_bytes:
@@ -69,6 +82,7 @@ class AnswerCache:
         self._drop((path, body))
         self._entries[(path, body)] = answer
         self._by_parent[(path, answer.parent)] = body
+        self._by_print.setdefault((path, fingerprint(body)), []).append(body)
         self.size += len(body) + len(answer.payload)
         while self.size > self.max_bytes:
             self._drop(next(iter(self._entries)))
@@ -80,6 +94,13 @@ class AnswerCache:
         answer = self._entries.pop(key, None)
         if answer is None:
             return
-        self.size -= len(key[1]) + len(answer.payload)
-        if self._by_parent.get((key[0], answer.parent)) is key[1]:
-            del self._by_parent[(key[0], answer.parent)]
+        path, body = key
+        self.size -= len(body) + len(answer.payload)
+        if self._by_parent.get((path, answer.parent)) is body:
+            del self._by_parent[(path, answer.parent)]
+        printed = (path, fingerprint(body))
+        kept = [stored for stored in self._by_print[printed] if stored is not body]
+        if kept:
+            self._by_print[printed] = kept
+        else:
+            del self._by_print[printed]

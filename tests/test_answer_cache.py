@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from hooks import jsonio
-from hooks.answers import AnswerCache, CachedAnswer
+from hooks.answers import AnswerCache, CachedAnswer, fingerprint
 from hooks.app import Route, create_app
 from hooks.cluster.sync import sync_cluster
 from hooks.contract import HookRequest
@@ -211,3 +211,19 @@ def test_cache_evicts_the_least_recently_used_beyond_its_size() -> None:
 
 def test_base_spec_is_not_modified_by_the_scenarios() -> None:
     assert BASE_SPEC["pools"][0] == {"name": "controllers", "role": "controller"}
+
+
+def test_requests_alike_but_for_bytes_the_fingerprint_skips_are_told_apart() -> None:
+    cache = AnswerCache(10_000)
+    first = b"{" + b"a" * 600 + b"1" + b"a" * 1400 + b"}"  # the 1 lies between the samples
+    second = first.replace(b"1", b"2")
+    assert fingerprint(first) == fingerprint(second)
+
+    cache.put("/p", first, _answer("ns/a"))
+    assert cache.get("/p", second) is None
+    cache.put("/p", second, _answer("ns/b"))
+    assert cache.get("/p", first) == _answer("ns/a")
+    assert cache.get("/p", second) == _answer("ns/b")
+    cache.put("/p", b"other", _answer("ns/a"))  # replaces the entry of ns/a
+    assert cache.get("/p", first) is None
+    assert cache.get("/p", second) == _answer("ns/b")
