@@ -7,11 +7,10 @@ something really happened (no status-only loops), and `now` is passed in by the 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -35,13 +34,17 @@ class Condition:
 
 def rfc3339(moment: datetime) -> str:
     """Seconds precision, UTC, `Z` suffix: the format the API server stores."""
-    return _second(math.floor(moment.timestamp()))
+    return _second((moment.astimezone(UTC) - EPOCH) // ONE_SECOND)  # exact, unlike a float timestamp
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_SECOND = timedelta(seconds=1)
 
 
 @lru_cache(maxsize=64)
 def _second(epoch_seconds: int) -> str:
     # strftime cost more than the rest of a sync's status: each second is written once.
-    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (EPOCH + epoch_seconds * ONE_SECOND).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def previous_conditions(status: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
