@@ -4,9 +4,10 @@ Everything here is transport: read the body (bounded), parse it, call a pure fun
 current time, serialise once, log one line, observe latency. Failures never produce a 200: a
 request that is not Metacontroller-shaped gets 422, an oversized one 413, our own bug 500.
 
-Every answer carries an ETag naming its bytes; a request whose `If-None-Match` names the answer
-we would send gets 304 (Metacontroller's hook `etag` option). Answers a hook marks clock-free are
-kept by exact request bytes, so an identical resync is answered without calling the hook again.
+Answers a hook marks clock-free are kept by exact request bytes, so an identical resync is
+answered without calling the hook again, and carry an ETag naming their bytes: a request whose
+`If-None-Match` names the answer we would send gets 304 (Metacontroller's hook `etag` option).
+An answer that depends on the clock carries no ETag, as it would not be sent alike later.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def _add_hook_route(
         generation: int | None = None
         decision_text = "-"
         status_code = 500
+        etag: str | None = None
         try:
             body = await _read_bounded(request, max_body_bytes)
             cached = answers.get(route.path, body)
@@ -150,12 +152,15 @@ def _add_hook_route(
                 parent, generation = _identify(parsed)
                 decision, payload = _answer(route, parsed, clock())
                 decision_text = decision.summary
-                etag = etag_of(payload)
                 if isinstance(decision, ClockFreeDecision):
+                    etag = etag_of(payload)
                     answers.put(
                         route.path, body, CachedAnswer(payload, etag, parent, generation, decision_text)
                     )
             outcome, status_code = "ok", 200
+            if etag is None:
+                # An answer taken from the clock is not sent alike a second later: nothing to name.
+                return Response(payload, media_type="application/json")
             if etag_matches(request.headers.get("if-none-match"), etag):
                 # Metacontroller (hook `etag.enabled`) reuses the body it cached under this tag.
                 status_code = 304

@@ -5,7 +5,7 @@ simulation lives in tests/sim; this one keeps unit tests about ordering short an
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hooks.cluster.sync import sync_cluster
@@ -13,11 +13,13 @@ from tests.cluster.builders import NOW, request, settle
 
 
 class Rounds:
-    def __init__(self, parent: dict[str, Any], never_ready: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, parent: dict[str, Any], never_ready: frozenset[str] = frozenset(), start: datetime = NOW
+    ) -> None:
         self.parent = parent
         self.children: dict[tuple[str, str], dict[str, Any]] = {}
         self.never_ready = never_ready
-        self.now = NOW
+        self.now = start
         self.revisions: dict[str, dict[str, str]] = {}  # sts name -> revision per template hash
 
     def step(self, seconds: int = 10) -> dict[str, Any]:
