@@ -10,6 +10,7 @@ two answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from hooks import jsonio
@@ -18,11 +19,15 @@ from hooks.cluster import naming
 from hooks.cluster.pinotconf import ConfigInput, render_config
 from hooks.cluster.services import config_map, disruption_budget, headless_service
 from hooks.cluster.settings import PoolSettings
+from hooks.cluster.spec import Role
 from hooks.cluster.workload import (
     IMMUTABLE_STATEFULSET_FIELDS,
     ClusterContext,
+    PodInputs,
     immutable_spec,
-    pod_template,
+    pod_inputs,
+    pod_template_parts,
+    pod_volumes,
     statefulset,
 )
 from hooks.hashing import content_hash, digest_of
@@ -89,6 +94,33 @@ def render_pool(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     return found
 
 
+@lru_cache(maxsize=MEMO_ENTRIES)
+def _pool_services(cluster: str, pool: str, role: Role) -> tuple[EncodedChild, EncodedChild]:
+    """A pool's headless Service and PDB: they follow from its name and role alone, so a change
+    to the rest of the pool does not build them again."""
+    return encoded_child(headless_service(cluster, pool, role)), encoded_child(
+        disruption_budget(cluster, pool, role)
+    )
+
+
+# Encoded pod template parts by their inputs' JSON: a change of the config alone (a new config map
+# name) builds the template around them; see hooks.cluster.workload.PodInputs.
+TEMPLATE_PARTS: Memo[tuple[Encoded, dict[str, Encoded]]] = Memo(MEMO_ENTRIES)
+
+
+def _encoded_template_parts(inputs: PodInputs) -> tuple[Encoded, dict[str, Encoded]]:
+    key = json_key(*inputs)
+    found = TEMPLATE_PARTS.get(key)
+    if found is None:
+        metadata, spec = pod_template_parts(inputs)
+        found = (
+            Encoded(jsonio.dumps_nested(metadata, TEMPLATE_DEPTH + 1)),
+            {name: Encoded(jsonio.dumps_nested(value, TEMPLATE_DEPTH + 2)) for name, value in spec.items()},
+        )
+        TEMPLATE_PARTS.put(key, found)
+    return found
+
+
 def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     text = render_config(
         ConfigInput(
@@ -101,11 +133,11 @@ def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
     )
     digest = content_hash(text)
     name = naming.config_map_name(cluster.name, pool.name, digest)
-    labels = naming.pool_labels(cluster.name, pool.name, pool.role, naming.image_version(pool.image))
-    template_json = jsonio.dumps_nested(pod_template(pool, cluster, name, labels), TEMPLATE_DEPTH)
+    metadata, spec = _encoded_template_parts(pod_inputs(pool, cluster))
+    template = {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(name)}}
+    template_json = jsonio.dumps_nested(template, TEMPLATE_DEPTH)
     companions = (
-        encoded_child(headless_service(pool, cluster)),
-        encoded_child(disruption_budget(pool, cluster)),
+        *_pool_services(cluster.name, pool.name, pool.role),
         encoded_child(config_map(pool, cluster, name, digest, text)),
     )
     wanted = immutable_spec(pool, cluster)

@@ -20,21 +20,21 @@ def _service_ports(role: Role) -> list[JsonObject]:
     ]
 
 
-def headless_service(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:
+def headless_service(cluster: str, pool: str, role: Role) -> JsonObject:
     """The governing Service: stable per-pod DNS names, published before pods are ready so Pinot
     instances can resolve each other (and register in Helix by hostname) while starting."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {
-            "name": naming.headless_service_name(cluster.name, pool.name),
-            "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
+            "name": naming.headless_service_name(cluster, pool),
+            "labels": naming.pool_labels(cluster, pool, role, ""),
         },
         "spec": {
             "clusterIP": "None",
-            "ports": _service_ports(pool.role),
+            "ports": _service_ports(role),
             "publishNotReadyAddresses": True,
-            "selector": naming.selector_labels(cluster.name, pool.name),
+            "selector": naming.selector_labels(cluster, pool),
             "type": "ClusterIP",
         },
     }
@@ -63,17 +63,17 @@ def role_service(role: Role, pools: list[PoolSettings], cluster: ClusterContext)
     }
 
 
-def disruption_budget(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:
+def disruption_budget(cluster: str, pool: str, role: Role) -> JsonObject:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
         "metadata": {
-            "name": naming.pdb_name(cluster.name, pool.name),
-            "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
+            "name": naming.pdb_name(cluster, pool),
+            "labels": naming.pool_labels(cluster, pool, role, ""),
         },
         "spec": {
             "maxUnavailable": 1,
-            "selector": {"matchLabels": naming.selector_labels(cluster.name, pool.name)},
+            "selector": {"matchLabels": naming.selector_labels(cluster, pool)},
         },
     }
 

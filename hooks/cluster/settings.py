@@ -133,8 +133,22 @@ def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings
         replicas=pool.replicas,
         image=pool.image or spec.image,
         pinot=merge_pinot([*(layer.pinot for layer in layers), pool.pinot]),
-        kubernetes=merge_kubernetes([*(layer.kubernetes for layer in layers), pool.kubernetes]),
+        kubernetes=_merged_kubernetes((*(layer.kubernetes for layer in layers), pool.kubernetes)),
     )
+
+
+# Merged Kubernetes settings by the identity of the layers' models (see RESOLVED): a pool whose
+# Pinot settings changed keeps them. The entry keeps the models alive.
+MERGED_KUBERNETES: Memo[tuple[tuple[KubernetesSettings, ...], EffectiveKubernetes]] = Memo(512)
+
+
+def _merged_kubernetes(layers: tuple[KubernetesSettings, ...]) -> EffectiveKubernetes:
+    key = tuple(map(id, layers))
+    found = MERGED_KUBERNETES.get(key)
+    if found is None or any(kept is not layer for kept, layer in zip(found[0], layers, strict=True)):
+        found = (layers, merge_kubernetes(layers))
+        MERGED_KUBERNETES.put(key, found)
+    return found[1]
 
 
 def ordered_pools(spec: PinotClusterSpec) -> list[PoolSettings]:

@@ -29,6 +29,25 @@ class Role(StrEnum):
 DEFAULT_ORDER: tuple[Role, ...] = (Role.CONTROLLER, Role.BROKER, Role.SERVER, Role.MINION)
 
 
+def _remembered(memo: Memo[Any]) -> WrapValidator:
+    """Validation of a part of the spec through `memo`: each distinct document of it is validated
+    once, and the same (read-only) model returned for it. Most syncs repeat the parts of the one
+    before. A refused document is not remembered, so its errors are reported every time."""
+
+    def validate_once(value: Any, validate: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            key = json_key(value)
+        except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
+            return validate(value)
+        found = memo.get(key)
+        if found is None:
+            found = validate(value)
+            memo.put(key, found)
+        return found
+
+    return WrapValidator(validate_once)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -85,32 +104,18 @@ class Defaults(_Strict):
 DEFAULTS: Memo[Defaults] = Memo(64)
 
 
+# A pool's Kubernetes settings apart: an edit of its Pinot settings keeps the same model for them,
+# so what follows from them alone (their findings, their layering) is not done again.
+KUBERNETES: Memo[KubernetesSettings] = Memo(512)
+
+
 class Pool(_Strict):
     name: str
     role: Role
     replicas: int = Field(default=1, ge=0)
     image: str | None = None
     pinot: PinotSettings = PinotSettings()
-    kubernetes: KubernetesSettings = KubernetesSettings()
-
-
-def _remembered(memo: Memo[Any]) -> WrapValidator:
-    """Validation of a part of the spec through `memo`: each distinct document of it is validated
-    once, and the same (read-only) model returned for it. Most syncs repeat the parts of the one
-    before. A refused document is not remembered, so its errors are reported every time."""
-
-    def validate_once(value: Any, validate: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            key = json_key(value)
-        except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
-            return validate(value)
-        found = memo.get(key)
-        if found is None:
-            found = validate(value)
-            memo.put(key, found)
-        return found
-
-    return WrapValidator(validate_once)
+    kubernetes: Annotated[KubernetesSettings, _remembered(KUBERNETES)] = KubernetesSettings()
 
 
 POOLS: Memo[Pool] = Memo(512)

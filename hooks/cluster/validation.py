@@ -78,20 +78,25 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     return errors
 
 
-# Findings of a layer model, by its identity: the spec models come from the validation memos of
-# hooks.cluster.spec, so a layer seen before is the very same object. The entry keeps the model
-# alive, so its id cannot be taken by another while the entry is there.
-LAYER_FINDINGS: Memo[tuple[Layer | Pool, Role | None, tuple[SpecError, ...]]] = Memo(1024)
+# Findings of a layer's settings, by the identity of their model: the spec's models come from
+# the validation memos of hooks.cluster.spec, so settings seen before are the very same object.
+# An entry keeps its model alive, so its id cannot be taken by another while the entry is there.
+PINOT_FINDINGS: Memo[tuple[PinotSettings, Role | None, tuple[SpecError, ...]]] = Memo(1024)
+KUBERNETES_FINDINGS: Memo[tuple[KubernetesSettings, tuple[SpecError, ...]]] = Memo(1024)
 DEFAULTS_PATHS = {role: f"spec.defaults.{role.value}" for role in Role}
 
 
 def _findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, ...]:
     """The layer's findings, with fields relative to the layer's own path."""
-    found = LAYER_FINDINGS.get(id(layer))
-    if found is None or found[0] is not layer or found[1] is not role:
-        found = (layer, role, tuple(_layer_errors("", layer.pinot, layer.kubernetes, role)))
-        LAYER_FINDINGS.put(id(layer), found)
-    return found[2]
+    pinot = PINOT_FINDINGS.get((id(layer.pinot), role))
+    if pinot is None or pinot[0] is not layer.pinot:
+        pinot = (layer.pinot, role, tuple(_pinot_errors("", layer.pinot, role)))
+        PINOT_FINDINGS.put((id(layer.pinot), role), pinot)
+    kube = KUBERNETES_FINDINGS.get(id(layer.kubernetes))
+    if kube is None or kube[0] is not layer.kubernetes:
+        kube = (layer.kubernetes, tuple(_kubernetes_errors("", layer.kubernetes)))
+        KUBERNETES_FINDINGS.put(id(layer.kubernetes), kube)
+    return pinot[2] + kube[1]
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
@@ -132,9 +137,7 @@ def _order_errors(spec: PinotClusterSpec) -> list[SpecError]:
     return []
 
 
-def _layer_errors(
-    path: str, pinot: PinotSettings, kube: KubernetesSettings, role: Role | None
-) -> list[SpecError]:
+def _pinot_errors(path: str, pinot: PinotSettings, role: Role | None) -> list[SpecError]:
     errors = []
     roles = [role] if role is not None else list(Role)
     for key, value in (pinot.properties or {}).items():
@@ -152,6 +155,11 @@ def _layer_errors(
             )
     if pinot.jvmOpts is not None and ("\n" in pinot.jvmOpts):
         errors.append(SpecError(f"{path}.pinot.jvmOpts", "must be a single line"))
+    return errors
+
+
+def _kubernetes_errors(path: str, kube: KubernetesSettings) -> list[SpecError]:
+    errors = []
     for i, entry in enumerate(kube.env or []):
         env_name = entry.get("name")
         if not isinstance(env_name, str) or not env_name:

@@ -9,12 +9,12 @@ stored, quantities must be canonical, and empty strings must be omitted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import CONFIG_DIR, DATA_DIR, PORTS, config_file_path
 from hooks.cluster.quantity import canonical_quantity, canonical_resources
-from hooks.cluster.settings import PoolSettings
+from hooks.cluster.settings import EffectiveKubernetes, PoolSettings
 from hooks.cluster.spec import Role
 from hooks.hashing import content_hash
 from hooks.jsonio import Encoded
@@ -123,14 +123,6 @@ def grace_seconds(pool: PoolSettings, properties: dict[str, str]) -> int:
     return DEFAULT_GRACE[pool.role]
 
 
-def _env(pool: PoolSettings) -> list[JsonObject]:
-    env: list[JsonObject] = [{"name": "JAVA_OPTS", "value": java_opts(pool)}]
-    for entry in pool.kubernetes.env or []:
-        # The API server drops `value: ""`; emitting it would differ from the stored object forever.
-        env.append({k: v for k, v in entry.items() if not (k == "value" and v == "")})
-    return env
-
-
 def storage_size(pool: PoolSettings) -> str | None:
     if pool.role is Role.BROKER:
         return None  # brokers keep no data
@@ -160,21 +152,61 @@ def volume_claim_templates(pool: PoolSettings) -> list[JsonObject]:
     ]
 
 
-def pod_template(
-    pool: PoolSettings, cluster: ClusterContext, config_map: str, labels: dict[str, str]
-) -> JsonObject:
-    kube = pool.kubernetes
-    mounts = [{"name": "config", "mountPath": CONFIG_DIR[pool.role], "readOnly": True}]
+class PodInputs(NamedTuple):
+    """Everything a pool's pod template is built from but the name of its config map: the
+    template's functions read nothing else, so equal inputs build equal templates."""
+
+    pool: str
+    role: Role
+    image: str
+    java_opts: str
+    grace_seconds: int
+    storage_size: str | None
+    kubernetes: EffectiveKubernetes
+    cluster: ClusterContext
+
+
+def pod_inputs(pool: PoolSettings, cluster: ClusterContext) -> PodInputs:
+    return PodInputs(
+        pool.name,
+        pool.role,
+        pool.image,
+        java_opts(pool),
+        grace_seconds(pool, pool.pinot.properties),
+        storage_size(pool),
+        pool.kubernetes,
+        cluster,
+    )
+
+
+def pod_template(inputs: PodInputs, config_map: str) -> JsonObject:
+    metadata, spec = pod_template_parts(inputs)
+    return {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(config_map)}}
+
+
+def pod_volumes(config_map: str) -> list[JsonObject]:
+    """The pod spec's volumes: the only part of a pod template that names the config map."""
+    return [{"name": "config", "configMap": {"name": config_map}}, {"name": "logs", "emptyDir": {}}]
+
+
+def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
+    """The pod template's metadata, and its spec without `volumes`."""
+    kube, role, cluster = inputs.kubernetes, inputs.role, inputs.cluster
+    mounts = [{"name": "config", "mountPath": CONFIG_DIR[role], "readOnly": True}]
     mounts.append({"name": "logs", "mountPath": "/opt/pinot/logs"})
-    if storage_size(pool) is not None:
-        mounts.append({"name": "data", "mountPath": DATA_DIR[pool.role]})
+    if inputs.storage_size is not None:
+        mounts.append({"name": "data", "mountPath": DATA_DIR[role]})
+    env: list[JsonObject] = [{"name": "JAVA_OPTS", "value": inputs.java_opts}]
+    for entry in kube.env or []:
+        # The API server drops `value: ""`; emitting it would differ from the stored object forever.
+        env.append({k: v for k, v in entry.items() if not (k == "value" and v == "")})
     container: JsonObject = {
-        "name": pool.role.value,
-        "image": pool.image,
-        "args": start_args(pool.role, cluster),
-        "env": _env(pool),
-        "ports": container_ports(pool.role),
-        **probes(pool.role),
+        "name": role.value,
+        "image": inputs.image,
+        "args": start_args(role, cluster),
+        "env": env,
+        "ports": container_ports(role),
+        **probes(role),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
@@ -196,11 +228,7 @@ def pod_template(
             "runAsUser": RUN_AS,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "terminationGracePeriodSeconds": grace_seconds(pool, pool.pinot.properties),
-        "volumes": [
-            {"name": "config", "configMap": {"name": config_map}},
-            {"name": "logs", "emptyDir": {}},
-        ],
+        "terminationGracePeriodSeconds": inputs.grace_seconds,
     }
     optional: dict[str, Any] = {
         "affinity": kube.affinity,
@@ -213,10 +241,11 @@ def pod_template(
     spec.update({key: value for key, value in optional.items() if value})
     if cluster.image_pull_secrets:
         spec["imagePullSecrets"] = [{"name": name} for name in cluster.image_pull_secrets]
+    labels = naming.pool_labels(cluster.name, inputs.pool, role, naming.image_version(inputs.image))
     metadata: JsonObject = {"labels": {**kube.pod_labels, **labels}}
     if kube.pod_annotations:
         metadata["annotations"] = dict(kube.pod_annotations)
-    return {"metadata": metadata, "spec": spec}
+    return metadata, spec
 
 
 def immutable_spec(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:

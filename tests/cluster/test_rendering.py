@@ -13,7 +13,7 @@ from hooks.cluster.rendering import render_pool
 from hooks.cluster.services import config_map, disruption_budget, headless_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec
-from hooks.cluster.workload import ClusterContext, template_hash
+from hooks.cluster.workload import ClusterContext, pod_inputs, pod_template, template_hash
 from tests.cluster.builders import BASE_SPEC
 
 CLUSTER = ClusterContext(
@@ -100,7 +100,11 @@ def test_companions_are_the_services_and_config_map_built_afresh() -> None:
     pool = server_pool()
     rendered = render_pool(pool, CLUSTER)
     config = config_map(pool, CLUSTER, rendered.config_name, rendered.config_hash, rendered.config_text)
-    built = [headless_service(pool, CLUSTER), disruption_budget(pool, CLUSTER), config]
+    built = [
+        headless_service(CLUSTER.name, pool.name, pool.role),
+        disruption_budget(CLUSTER.name, pool.name, pool.role),
+        config,
+    ]
 
     assert [jsonio.loads(c.data) for c in rendered.companions] == built
 
@@ -114,3 +118,26 @@ def test_an_observed_statefulset_keeps_immutable_fields_only_as_the_pool_wants_t
     stored["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] = "1Ti"
     assert not rendered.keeps_immutable(stored)
     assert not rendered.keeps_immutable({})
+
+
+def test_a_changed_config_builds_the_template_around_the_parts_it_kept() -> None:
+    rendering.TEMPLATE_PARTS.clear()
+    before = render_pool(server_pool(**{"pinot.server.query.executor.timeout": "30000"}), CLUSTER)
+    after = render_pool(server_pool(**{"pinot.server.query.executor.timeout": "30001"}), CLUSTER)
+
+    assert len(rendering.TEMPLATE_PARTS) == 1  # only the config map's name differs
+    for rendered in (before, after):
+        built = pod_template(pod_inputs(rendered.settings, CLUSTER), rendered.config_name)
+        assert rendered.template_json == jsonio.dumps(built)
+        assert built["spec"]["volumes"][0]["configMap"]["name"] == rendered.config_name
+    assert before.template_hash != after.template_hash
+
+
+def test_a_changed_drain_builds_new_template_parts() -> None:
+    rendering.TEMPLATE_PARTS.clear()
+    quick = render_pool(server_pool(**{"pinot.server.shutdown.timeoutMs": "10000"}), CLUSTER)
+    slow = render_pool(server_pool(**{"pinot.server.shutdown.timeoutMs": "600000"}), CLUSTER)
+
+    assert len(rendering.TEMPLATE_PARTS) == 2
+    assert quick.template["spec"]["terminationGracePeriodSeconds"] == 40
+    assert slow.template["spec"]["terminationGracePeriodSeconds"] == 630

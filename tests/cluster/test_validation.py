@@ -195,3 +195,19 @@ def test_a_grace_period_shorter_than_the_drain_is_refused() -> None:
     assert (
         invalid_spec_message(spec_with({2: {"kubernetes": {"terminationGracePeriodSeconds": 121}}})) is None
     )
+
+
+def test_findings_of_kubernetes_settings_stay_when_only_pinot_settings_change() -> None:
+    env = [{"name": "JAVA_OPTS", "value": "-Xmx1G"}]
+    for value in ("1", "2", "1"):
+        spec = spec_with({2: {"pinot": {"properties": {"x": value}}, "kubernetes": {"env": env}}})
+        _, errors = parse_spec(spec, "demo")
+        assert [e.field for e in errors] == ["spec.pools[2].kubernetes.env[0].name"]
+    spec = spec_with(
+        {2: {"pinot": {"properties": {"pinot.server.netty.port": "1"}}, "kubernetes": {"env": env}}}
+    )
+    _, errors = parse_spec(spec, "demo")
+    assert [e.field for e in errors] == [
+        "spec.pools[2].pinot.properties['pinot.server.netty.port']",
+        "spec.pools[2].kubernetes.env[0].name",
+    ]
