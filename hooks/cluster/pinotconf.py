@@ -15,9 +15,11 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
+from jinja2 import meta, nodes
 
 from hooks.cluster.spec import Role
 
+PROPERTIES_TEMPLATE = "properties.j2"  # included last by each role's template
 PORTS: Mapping[str, int] = {"controller": 9000, "broker": 8099, "netty": 8098, "admin": 8097, "minion": 9514}
 
 CONFIG_DIR = {role: f"/var/pinot/{role.value}/config" for role in Role}
@@ -83,8 +85,50 @@ class ConfigInput:
 def render_config(config: ConfigInput) -> str:
     merged = dict(ROLE_DEFAULTS[config.role])
     merged.update(config.properties)
-    return _render(
-        config.role, config.pool, config.cluster_name, config.zookeeper, tuple(sorted(merged.items()))
+    properties = tuple(sorted(merged.items()))
+    if not _properties_render_apart(config.role):
+        return _render(config.role, config.pool, config.cluster_name, config.zookeeper, properties)
+    # Most edits change properties only: the owned block is rendered once per pool.
+    owned = _owned_block(config.role, config.pool, config.cluster_name, config.zookeeper)
+    return owned + _properties_block(properties)
+
+
+@lru_cache(maxsize=512)
+def _owned_block(role: Role, pool: str, cluster_name: str, zookeeper: str) -> str:
+    """The role's file without properties: its rendering for none, less what properties.j2 writes
+    for none."""
+    whole = _render(role, pool, cluster_name, zookeeper, ())
+    return whole[: len(whole) - len(_properties_block(()))]
+
+
+@lru_cache(maxsize=512)
+def _properties_block(properties: tuple[tuple[str, str], ...]) -> str:
+    return _environment().get_template(PROPERTIES_TEMPLATE).render(properties=list(properties))
+
+
+@cache
+def _properties_render_apart(role: Role) -> bool:
+    env = _environment()
+    return renders_apart(env, _source(env, f"{config_file_name(role)}.j2"), _source(env, PROPERTIES_TEMPLATE))
+
+
+def _source(env: jinja2.Environment, name: str) -> str:
+    if env.loader is None:
+        raise RuntimeError("the template environment has no loader")
+    return env.loader.get_source(env, name)[0]
+
+
+def renders_apart(env: jinja2.Environment, role_source: str, properties_source: str) -> bool:
+    """Whether a role's template renders as its owned block followed by properties.j2: it ends with
+    the include, reads `properties` nowhere else, and properties.j2 reads nothing else."""
+    tree = env.parse(role_source)
+    last = tree.body[-1] if tree.body else None
+    return (
+        isinstance(last, nodes.Include)
+        and isinstance(last.template, nodes.Const)
+        and last.template.value == PROPERTIES_TEMPLATE
+        and "properties" not in meta.find_undeclared_variables(tree)
+        and meta.find_undeclared_variables(env.parse(properties_source)) <= {"properties"}
     )
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from hooks.cluster import pinotconf
 from hooks.cluster.pinotconf import ConfigInput, owned_keys, parse_keys, render_config
 from hooks.cluster.spec import Role
 
@@ -61,3 +62,39 @@ def test_properties_are_sorted_so_equal_specs_render_equal_bytes() -> None:
 )
 def test_owned_keys_are_read_from_the_templates(role: Role, keys: set[str]) -> None:
     assert keys <= owned_keys(role)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("properties", [{}, {"a.b": "1"}, {"z": "last", "a": "first", "m": "x=y"}])
+def test_the_owned_block_and_properties_render_apart_as_the_whole_template(
+    role: Role, properties: dict[str, str]
+) -> None:
+    assert pinotconf._properties_render_apart(role)
+    whole = pinotconf._render(
+        role,
+        "pool",
+        "demo",
+        "zk:2181",
+        tuple(sorted({**pinotconf.ROLE_DEFAULTS[role], **properties}.items())),
+    )
+    assert render_config(ConfigInput(role, "pool", "demo", "zk:2181", properties)) == whole
+
+
+PROPERTIES_J2 = "{% for key, value in properties %}{{ key }}={{ value }}\n{% endfor %}"
+
+
+@pytest.mark.parametrize(
+    ("role_source", "properties_source", "apart"),
+    [
+        ('a={{ pool }}\n{% include "properties.j2" %}', PROPERTIES_J2, True),
+        ('{% include "properties.j2" %}\nb=1\n', PROPERTIES_J2, False),
+        ('n={{ properties|length }}\n{% include "properties.j2" %}', PROPERTIES_J2, False),
+        ('a=1\n{% include "other.j2" %}', PROPERTIES_J2, False),
+        ('a=1\n{% include "properties.j2" %}', "# {{ pool }}\n" + PROPERTIES_J2, False),
+    ],
+    ids=["include-last", "text-after", "properties-read-before", "other-include", "block-reads-more"],
+)
+def test_templates_render_apart_only_when_nothing_but_the_include_reads_properties(
+    role_source: str, properties_source: str, apart: bool
+) -> None:
+    assert pinotconf.renders_apart(pinotconf._environment(), role_source, properties_source) is apart
