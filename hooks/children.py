@@ -7,6 +7,7 @@ from typing import Any
 
 from hooks.contract import fits_an_answer, is_kubernetes_object
 from hooks.jsonio import Encoded, dumps_nested, loads
+from hooks.memo import Memo
 
 ChildKey = tuple[str, str, str]  # apiVersion, kind, metadata.name: the order of answered children
 
@@ -74,6 +75,25 @@ def answered_children(children: list[dict[str, Any] | EncodedChild]) -> list[dic
     return [child for _, child in keyed]
 
 
+def applied_child(obj: dict[str, Any]) -> dict[str, Any] | EncodedChild:
+    """`as_applied(obj)`, a record encoded once: a child kept through a rollout is kept on every
+    sync of it, from the same record."""
+    meta = obj.get("metadata") or {}
+    raw = (meta.get("annotations") or {}).get(LAST_APPLIED)
+    if not isinstance(raw, str):
+        return as_observed(obj)
+    key = (obj.get("kind"), meta.get("name"), raw)  # all that _recorded reads
+    found = APPLIED.get(key)
+    if found is None:
+        record = _recorded(obj)
+        found = (None if record is None else encoded_child(record),)
+        APPLIED.put(key, found)
+    return as_observed(obj) if found[0] is None else found[0]
+
+
+APPLIED: Memo[tuple[EncodedChild | None]] = Memo(256)
+
+
 def as_applied(obj: dict[str, Any]) -> dict[str, Any]:
     """A child to keep as it is: what we last applied to it, as Metacontroller recorded it.
 
@@ -82,18 +102,25 @@ def as_applied(obj: dict[str, Any]) -> dict[str, Any]:
     annotation on a pod template) would then count as ours and be removed by the next normal sync,
     restarting a whole pool outside the rollout order. An object without a record (adopted) is
     returned as observed."""
+    record = _recorded(obj)
+    return as_observed(obj) if record is None else record
+
+
+def _recorded(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The last-applied record of `obj`, if it is one of the same object that an answer can carry."""
     meta = obj.get("metadata") or {}
     raw = (meta.get("annotations") or {}).get(LAST_APPLIED)
-    if isinstance(raw, str):
-        try:
-            applied = loads(raw)
-        except ValueError:
-            applied = None
-        if (
-            is_kubernetes_object(applied)
-            and applied.get("kind") == obj.get("kind")
-            and applied["metadata"]["name"] == meta.get("name")
-            and fits_an_answer(applied)
-        ):
-            return applied
-    return as_observed(obj)
+    if not isinstance(raw, str):
+        return None
+    try:
+        applied = loads(raw)
+    except ValueError:
+        return None
+    if (
+        is_kubernetes_object(applied)
+        and applied.get("kind") == obj.get("kind")
+        and applied["metadata"]["name"] == meta.get("name")
+        and fits_an_answer(applied)
+    ):
+        return applied
+    return None

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import pytest
+
 from hooks import jsonio
-from hooks.children import answered_children, encoded_child, sort_children
+from hooks.children import (
+    LAST_APPLIED,
+    EncodedChild,
+    answered_children,
+    applied_child,
+    as_applied,
+    encoded_child,
+    sort_children,
+)
 
 
 def child(api_version: str, kind: str, name: str) -> dict[str, Any]:
@@ -25,3 +36,36 @@ def test_an_encoded_child_is_the_child_as_dumps_encodes_it() -> None:
     built = child("v1", "ConfigMap", "c")
     assert encoded_child(built).data == jsonio.dumps(built)
     assert encoded_child(built) == encoded_child(child("v1", "ConfigMap", "c"))
+
+
+def observed_config_map(name: str, record: Any) -> dict[str, Any]:
+    annotations = {} if record is None else {LAST_APPLIED: record}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "uid": "u-1", "resourceVersion": "7", "annotations": annotations},
+        "data": {"k": "observed"},
+    }
+
+
+RECORD = jsonio.dumps(
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "applied"}}
+)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        observed_config_map("a", RECORD.decode()),
+        observed_config_map("b", RECORD.decode()),  # a record of another object
+        observed_config_map("a", "{not json"),
+        observed_config_map("a", None),
+    ],
+    ids=["record", "other-object", "damaged", "none"],
+)
+def test_a_kept_child_encoded_once_is_the_child_as_applied(obj: dict[str, Any]) -> None:
+    first, again = applied_child(obj), applied_child(copy.deepcopy(obj))
+    as_sent = [jsonio.loads(c.data) if isinstance(c, EncodedChild) else c for c in (first, again)]
+    assert as_sent == [as_applied(obj), as_applied(obj)]
+    if isinstance(first, EncodedChild):
+        assert again is first

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hooks.children import EncodedChild, answered_children, as_applied, sort_children
+from hooks.children import EncodedChild, answered_children, applied_child, as_applied, sort_children
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
@@ -207,13 +207,15 @@ def _claims_differ(wanted: list[Any], stored: list[Any]) -> bool:
     return essence(wanted) != essence(stored)
 
 
-def _older_config_maps(pool: PoolSettings, current_name: str, observed: Observed) -> list[JsonObject]:
+def _older_config_maps(
+    pool: PoolSettings, current_name: str, observed: Observed
+) -> list[JsonObject | EncodedChild]:
     """Pods not yet rolled still mount an older config: keep it until the pool converged."""
-    kept = []
+    kept: list[JsonObject | EncodedChild] = []
     for name, obj in observed.of(*CONFIGMAP).items():
         labels = (obj.get("metadata") or {}).get("labels") or {}
         if name != current_name and labels.get(naming.POOL_LABEL) == pool.name:
-            kept.append(as_applied(obj))
+            kept.append(applied_child(obj))
     return kept
 
 

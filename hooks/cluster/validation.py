@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -106,6 +107,8 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     for pool in spec.pools:
         (repeated if pool.name in seen else seen).add(pool.name)
     for index, pool in enumerate(spec.pools):
+        if _good_pool_name(pool.name, len(name)) and pool.name not in repeated:
+            continue  # the usual case: no path to spell out
         path = f"spec.pools[{index}]"
         if not DNS_LABEL.match(pool.name):
             errors.append(SpecError(f"{path}.name", "must be a DNS label (lower-case letters, digits, '-')"))
@@ -126,8 +129,16 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     return errors
 
 
+@lru_cache(maxsize=1024)
+def _good_pool_name(pool: str, cluster_name_length: int) -> bool:
+    return DNS_LABEL.match(pool) is not None and cluster_name_length + len(pool) <= MAX_CLUSTER_AND_POOL
+
+
+ROLES = frozenset(Role)
+
+
 def _order_errors(spec: PinotClusterSpec) -> list[SpecError]:
-    if sorted(spec.deploymentOrder) != sorted(Role) or len(spec.deploymentOrder) != len(Role):
+    if len(spec.deploymentOrder) != len(ROLES) or set(spec.deploymentOrder) != ROLES:
         return [
             SpecError(
                 "spec.deploymentOrder",
