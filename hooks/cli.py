@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -13,16 +12,11 @@ from hooks.render import render_command
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from hooks import logs
     from hooks.app import create_app
     from hooks.heap import freeze_startup_heap
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
-    # Every call logs one line of its own JSON: no caller frame, thread or process to look up
-    # (the logging HOWTO's "Optimization" settings).
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
+    logs.configure(args.log_level, sys.stderr)
     app = create_app(max_body_bytes=args.max_body_bytes)
     freeze_startup_heap()
     uvicorn.run(
