@@ -8,15 +8,17 @@ past a drifted CRD is reported instead of silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
 from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
+V = TypeVar("V")
 
 
 class Role(StrEnum):
@@ -29,23 +31,24 @@ class Role(StrEnum):
 DEFAULT_ORDER: tuple[Role, ...] = (Role.CONTROLLER, Role.BROKER, Role.SERVER, Role.MINION)
 
 
-def _remembered(memo: Memo[Any]) -> WrapValidator:
-    """Validation of a part of the spec through `memo`: each distinct document of it is validated
+def validated_once(memo: Memo[V], value: Any, validate: Callable[[Any], V]) -> V:
+    """`validate(value)` through `memo`: each distinct document of a part of the spec is validated
     once, and the same (read-only) model returned for it. Most syncs repeat the parts of the one
     before. A refused document is not remembered, so its errors are reported every time."""
+    try:
+        key = json_key(value)
+    except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
+        return validate(value)
+    found = memo.get(key)
+    if found is None:
+        found = validate(value)
+        memo.put(key, found)
+    return found
 
-    def validate_once(value: Any, validate: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            key = json_key(value)
-        except orjson.JSONEncodeError:  # too deep to be a key: validate it (and be refused) as it is
-            return validate(value)
-        found = memo.get(key)
-        if found is None:
-            found = validate(value)
-            memo.put(key, found)
-        return found
 
-    return WrapValidator(validate_once)
+def _remembered(memo: Memo[Any]) -> WrapValidator:
+    """A field validated through `memo` (`validated_once`)."""
+    return WrapValidator(lambda value, validate: validated_once(memo, value, validate))
 
 
 class _Strict(BaseModel):
@@ -137,7 +140,10 @@ class Rollout(_Strict):
     progressDeadlineSeconds: int = Field(default=900, ge=30)
 
 
-class PinotClusterSpec(_Strict):
+class SpecShell(_Strict):
+    """The spec but its pools: validated apart (hooks.cluster.validation.parse_spec), as an edit
+    of a pool leaves it as it was."""
+
     image: str = Field(min_length=1)
     imagePullPolicy: str | None = None
     imagePullSecrets: list[SecretRef] | None = None
@@ -148,6 +154,12 @@ class PinotClusterSpec(_Strict):
     auth: Auth | None = None
     rollout: Rollout = Rollout()
     defaults: Annotated[Defaults, _remembered(DEFAULTS)] = Defaults()
-    pools: list[Annotated[Pool, _remembered(POOLS)]] = Field(
-        min_length=1, max_length=32
-    )  # the CRD's maxItems: each pool costs a render
+
+
+SHELLS: Memo[SpecShell] = Memo(64)
+# The CRD's maxItems: each pool costs a render.
+RememberedPools = Annotated[list[Annotated[Pool, _remembered(POOLS)]], Field(min_length=1, max_length=32)]
+
+
+class PinotClusterSpec(SpecShell):
+    pools: RememberedPools

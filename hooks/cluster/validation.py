@@ -13,11 +13,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
-from hooks.cluster.spec import KubernetesSettings, Layer, PinotClusterSpec, PinotSettings, Pool, Role
+from hooks.cluster.spec import (
+    SHELLS,
+    KubernetesSettings,
+    Layer,
+    PinotClusterSpec,
+    PinotSettings,
+    Pool,
+    RememberedPools,
+    Role,
+    SpecShell,
+    validated_once,
+)
 from hooks.memo import Memo
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -48,16 +59,37 @@ def field_path(loc: Sequence[int | str], root: str = "spec") -> str:
 def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecError]]:
     if not isinstance(raw, dict):
         return None, [SpecError("spec", "must be an object")]
+    errors: list[SpecError] = []
+    shell: SpecShell | None = None
+    pools: list[Pool] | None = None
     try:
-        spec = PinotClusterSpec.model_validate(raw)
+        # The shell (all but the pools) and each pool are validated once per distinct document.
+        shell_raw = {key: value for key, value in raw.items() if key != "pools"}
+        shell = validated_once(SHELLS, shell_raw, SpecShell.model_validate)
     except ValidationError as exc:
-        errors = [
-            SpecError(field_path(err["loc"]), err["msg"])
-            for err in exc.errors(include_url=False, include_input=False)
-        ]
+        errors += _refusals(exc)
+    if "pools" not in raw:
+        errors.append(SpecError("spec.pools", "Field required"))
+    else:
+        try:
+            pools = POOL_LIST.validate_python(raw["pools"])
+        except ValidationError as exc:
+            errors += _refusals(exc, ("pools",))
+    if errors or shell is None or pools is None:
         return None, errors
+    spec = PinotClusterSpec.model_construct(shell.model_fields_set | {"pools"}, **dict(shell), pools=pools)
     problems = semantic_errors(spec, name)
     return (None, problems) if problems else (spec, [])
+
+
+POOL_LIST: TypeAdapter[list[Pool]] = TypeAdapter(RememberedPools)
+
+
+def _refusals(exc: ValidationError, within: tuple[str, ...] = ()) -> list[SpecError]:
+    return [
+        SpecError(field_path((*within, *err["loc"])), err["msg"])
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
 
 
 def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
