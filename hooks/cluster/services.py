@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hooks.cluster import naming
@@ -40,25 +41,26 @@ def headless_service(cluster: str, pool: str, role: Role) -> JsonObject:
     }
 
 
-def role_service(role: Role, pools: list[PoolSettings], cluster: ClusterContext) -> JsonObject:
+def role_service(
+    cluster: str, role: Role, service_type: str | None, annotations: Mapping[str, str]
+) -> JsonObject:
     """`<cluster>-controller` / `<cluster>-broker`: one address for every pool of the role.
 
-    Type and annotations come from the first pool of the role in rollout order."""
-    first = pools[0].kubernetes
+    Its type and annotations are those of the first pool of the role in rollout order."""
     metadata: JsonObject = {
-        "name": naming.role_service_name(cluster.name, role),
-        "labels": {**naming.common_labels(cluster.name), "app.kubernetes.io/component": role.value},
+        "name": naming.role_service_name(cluster, role),
+        "labels": {**naming.common_labels(cluster), "app.kubernetes.io/component": role.value},
     }
-    if first.service_annotations:
-        metadata["annotations"] = dict(first.service_annotations)
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": metadata,
         "spec": {
             "ports": _service_ports(role),
-            "selector": naming.role_selector(cluster.name, role),
-            "type": first.service_type or "ClusterIP",
+            "selector": naming.role_selector(cluster, role),
+            "type": service_type or "ClusterIP",
         },
     }
 

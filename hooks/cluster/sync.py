@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from hooks.children import EncodedChild, answered_children, applied_child, as_applied, sort_children
+from hooks.children import (
+    EncodedChild,
+    answered_children,
+    applied_child,
+    as_applied,
+    encoded_child,
+    sort_children,
+)
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
@@ -163,8 +171,18 @@ def _desired_children(
             children += _older_config_maps(step.pool, pool.config_name, observed)
     for role in (Role.CONTROLLER, Role.BROKER):
         if pools_by_role.get(role):
-            children.append(role_service(role, pools_by_role[role], cluster))
+            first = pools_by_role[role][0].kubernetes
+            annotations = tuple(first.service_annotations.items())
+            children.append(_role_service(cluster.name, role, first.service_type, annotations))
     return children, problems
+
+
+@lru_cache(maxsize=256)
+def _role_service(
+    cluster: str, role: Role, service_type: str | None, annotations: tuple[tuple[str, str], ...]
+) -> EncodedChild:
+    """A role's Service follows from these alone, so it is built and encoded once for them."""
+    return encoded_child(role_service(cluster, role, service_type, dict(annotations)))
 
 
 def _keep_immutable(desired: JsonObject, current: JsonObject, pool: PoolSettings) -> list[str]:

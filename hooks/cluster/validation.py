@@ -19,6 +19,7 @@ from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
 from hooks.cluster.spec import (
     SHELLS,
+    Defaults,
     KubernetesSettings,
     Layer,
     PinotClusterSpec,
@@ -101,35 +102,49 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     errors += _order_errors(spec)
     if spec.clusterName is not None and not spec.clusterName.strip():
         errors.append(SpecError("spec.clusterName", "must not be empty"))
-    layers: list[tuple[str, Layer | Pool, Role | None]] = [
-        ("spec.defaults.common", spec.defaults.common, None)
-    ]
-    layers += [(path, spec.defaults.for_role(role), role) for role, path in DEFAULTS_PATHS.items()]
-    layers += [(f"spec.pools[{i}]", pool, pool.role) for i, pool in enumerate(spec.pools)]
-    for path, layer, role in layers:
-        errors += [SpecError(path + found.field, found.problem) for found in _findings(layer, role)]
+    errors += _defaults_findings(spec.defaults)
+    for index, pool in enumerate(spec.pools):
+        found = _pool_findings(pool)
+        if found:  # rarely: the path is only spelled out then
+            errors += [SpecError(f"spec.pools[{index}]{e.field}", e.problem) for e in found]
     return errors
 
 
-# Findings of a layer's settings, by the identity of their model: the spec's models come from
-# the validation memos of hooks.cluster.spec, so settings seen before are the very same object.
-# An entry keeps its model alive, so its id cannot be taken by another while the entry is there.
-PINOT_FINDINGS: Memo[tuple[PinotSettings, Role | None, tuple[SpecError, ...]]] = Memo(1024)
-KUBERNETES_FINDINGS: Memo[tuple[KubernetesSettings, tuple[SpecError, ...]]] = Memo(1024)
+# Findings by the identity of the model they were found in: the spec's models come from the
+# validation memos of hooks.cluster.spec, so settings seen before are the very same object, and
+# an edited pool is the only one looked at again. An entry keeps its model alive, so its id cannot
+# be taken by another while the entry is there.
+FINDINGS: Memo[tuple[Defaults | Pool, tuple[SpecError, ...]]] = Memo(1024)
 DEFAULTS_PATHS = {role: f"spec.defaults.{role.value}" for role in Role}
 
 
-def _findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, ...]:
-    """The layer's findings, with fields relative to the layer's own path."""
-    pinot = PINOT_FINDINGS.get((id(layer.pinot), role))
-    if pinot is None or pinot[0] is not layer.pinot:
-        pinot = (layer.pinot, role, tuple(_pinot_errors("", layer.pinot, role)))
-        PINOT_FINDINGS.put((id(layer.pinot), role), pinot)
-    kube = KUBERNETES_FINDINGS.get(id(layer.kubernetes))
-    if kube is None or kube[0] is not layer.kubernetes:
-        kube = (layer.kubernetes, tuple(_kubernetes_errors("", layer.kubernetes)))
-        KUBERNETES_FINDINGS.put(id(layer.kubernetes), kube)
-    return pinot[2] + kube[1]
+def _defaults_findings(defaults: Defaults) -> tuple[SpecError, ...]:
+    """The findings of every layer of `spec.defaults`, with their whole paths."""
+    found = FINDINGS.get(id(defaults))
+    if found is None or found[0] is not defaults:
+        layers: list[tuple[str, Layer, Role | None]] = [("spec.defaults.common", defaults.common, None)]
+        layers += [(path, defaults.for_role(role), role) for role, path in DEFAULTS_PATHS.items()]
+        findings = tuple(
+            SpecError(path + finding.field, finding.problem)
+            for path, layer, role in layers
+            for finding in _layer_findings(layer, role)
+        )
+        found = (defaults, findings)
+        FINDINGS.put(id(defaults), found)
+    return found[1]
+
+
+def _pool_findings(pool: Pool) -> tuple[SpecError, ...]:
+    """The pool's findings, with fields relative to the pool's own path."""
+    found = FINDINGS.get(id(pool))
+    if found is None or found[0] is not pool:
+        found = (pool, _layer_findings(pool, pool.role))
+        FINDINGS.put(id(pool), found)
+    return found[1]
+
+
+def _layer_findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, ...]:
+    return (*_pinot_errors("", layer.pinot, role), *_kubernetes_errors("", layer.kubernetes))
 
 
 def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
