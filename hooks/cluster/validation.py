@@ -78,7 +78,8 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
             errors += _refusals(exc, ("pools",))
     if errors or shell is None or pools is None:
         return None, errors
-    spec = PinotClusterSpec.model_construct(shell.model_fields_set | {"pools"}, **dict(shell), pools=pools)
+    # The shell's fields as validated (its __dict__; dict(shell) iterates them one by one).
+    spec = PinotClusterSpec.model_construct(shell.model_fields_set | {"pools"}, **shell.__dict__, pools=pools)
     problems = semantic_errors(spec, name)
     return (None, problems) if problems else (spec, [])
 
