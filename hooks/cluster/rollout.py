@@ -57,19 +57,19 @@ class Observation(NamedTuple):
         meta = as_object(sts.get("metadata"))
         spec = as_object(sts.get("spec"))
         status = as_object(sts.get("status"))
+        strategy = as_object(as_object(spec.get("updateStrategy")).get("rollingUpdate"))
+        # Positional: built for every observed StatefulSet of every sync.
         return cls(
-            template_hash=str(as_object(meta.get("annotations")).get(naming.TEMPLATE_HASH_ANNOTATION, "")),
-            spec_replicas=as_int(spec.get("replicas"), 1),
-            generation=as_int(meta.get("generation")),
-            observed_generation=as_int(status.get("observedGeneration")),
-            replicas=as_int(status.get("replicas")),
-            ready=as_int(status.get("readyReplicas")),
-            updated=as_int(status.get("updatedReplicas")),
-            current_revision=str(status.get("currentRevision", "")),
-            update_revision=str(status.get("updateRevision", "")),
-            partition=as_int(
-                as_object(as_object(spec.get("updateStrategy")).get("rollingUpdate")).get("partition")
-            ),
+            str(as_object(meta.get("annotations")).get(naming.TEMPLATE_HASH_ANNOTATION, "")),
+            as_int(spec.get("replicas"), 1),
+            as_int(meta.get("generation")),
+            as_int(status.get("observedGeneration")),
+            as_int(status.get("replicas")),
+            as_int(status.get("readyReplicas")),
+            as_int(status.get("updatedReplicas")),
+            str(status.get("currentRevision", "")),
+            str(status.get("updateRevision", "")),
+            as_int(strategy.get("partition")),
         )
 
     @property
