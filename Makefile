@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: help run test test-unit lint typecheck fmt clean
+.PHONY: help run test test-unit lint typecheck fmt crds clean
 .DEFAULT_GOAL := help
 
 help:
@@ -14,6 +14,7 @@ help:
 	@echo "make test    lint, type-check and run the whole test suite (includes test-pinot)"
 	@echo "make bench   measure the hooks against an echo floor (QUICK=1 for a short run)"
 	@echo "make fuzz    fuzz the HTTP surface with many more cases than make test"
+	@echo "make crds    regenerate crds/*.yaml from the pydantic models"
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ typecheck: $(BIN)/.installed
 fmt: $(BIN)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The CRDs are generated from the spec models (hooks/crds); a test fails when crds/ is stale.
+crds: $(BIN)/.installed
+	$(BIN)/python -m hooks.crds crds
 
 test-unit: $(BIN)/.installed
 	$(BIN)/pytest -q -n 2 --ignore=tests/pinot

@@ -1,9 +1,13 @@
-"""The PinotCluster spec as the hook reads it.
+"""The PinotCluster spec as the hook reads it, and as the CRD declares it.
 
 Field names follow the CRD (camelCase). Kubernetes-native fragments (resources, affinity,
 tolerations, env, ...) are passed through as plain JSON: the API server's own schema for the
 emitted children is the authority on them. Unknown fields are refused so that a typo that slips
 past a drifted CRD is reported instead of silently ignored.
+
+`crds/pinotclusters.yaml` is generated from these models (`make crds`; conventions in
+`hooks.crds`): a new field needs `Field(description=...)` and its constraints here, and
+`json_schema_extra` for what only a CRD can say (CEL `rules(...)`, `defaulted()`), nothing in YAML.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
+from hooks.crds.extensions import Int32, Int64, defaulted, list_map, pattern, rule, rules
 from hooks.memo import Memo, json_key
 
 JsonObject = dict[str, Any]
@@ -55,49 +60,130 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# One line of a Java properties file: no line breaks.
+ONE_LINE = pattern(r"^[^\n\r]*$", "values must be a single line")
+# A Kubernetes quantity (resource.Quantity), with at most a two-digit decimal exponent so that
+# reading it never builds a huge integer.
+QUANTITY = pattern(
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?[0-9]{1,2}))?$",
+    "is not a Kubernetes quantity (for example '4Gi', '500m', '2')",
+)
+DNS_LABEL_PATTERN = pattern(
+    r"^[a-z]([-a-z0-9]*[a-z0-9])?$",
+    "must be a DNS label (lower-case letters, digits, '-'), starting with a letter",
+)
+MAX_POOLS = 32
+
+PropertyValue = Annotated[str, Field(max_length=4096, pattern=ONE_LINE)]
+Plugin = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=pattern(r"^[^, \t\n]+$", "must be a plugin name without ',' or spaces"),
+    ),
+]
+Passthrough = JsonObject  # a Kubernetes object the API server validates in the child
+
+
 class PinotSettings(_Strict):
-    properties: dict[str, str] | None = None
-    jvmOpts: str | None = None
-    plugins: list[str] | None = None
+    properties: dict[str, PropertyValue] | None = Field(
+        default=None,
+        max_length=512,
+        description="Entries of the component's Pinot configuration file (key = value); one-line values.",
+    )
+    jvmOpts: str | None = Field(
+        default=None,
+        max_length=4096,
+        pattern=pattern(r"^[^\n]*$", "must be a single line"),
+        description="JVM options (JAVA_OPTS) for the component, on one line.",
+    )
+    plugins: list[Plugin] | None = Field(
+        default=None, max_length=64, description="Pinot plugins to load (plugins.include)."
+    )
 
 
 class Storage(_Strict):
-    size: str | None = None
-    storageClassName: str | None = None
+    size: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=QUANTITY,
+        description="Requested size, a Kubernetes quantity such as 100Gi.",
+    )
+    storageClassName: str | None = Field(
+        default=None,
+        max_length=253,
+        description="StorageClass of the volume; the cluster default when unset.",
+    )
 
 
 class ServiceSettings(_Strict):
-    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = None
-    annotations: dict[str, str] | None = None
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = Field(
+        default=None, description="Service type."
+    )
+    annotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
+        default=None, max_length=64, description="Service annotations."
+    )
 
 
 class KubernetesSettings(_Strict):
-    resources: JsonObject | None = None
-    storage: Storage | None = None
-    nodeSelector: dict[str, str] | None = None
-    tolerations: list[JsonObject] | None = None
-    affinity: JsonObject | None = None
-    topologySpreadConstraints: list[JsonObject] | None = None
-    podLabels: dict[str, str] | None = None
-    podAnnotations: dict[str, str] | None = None
-    env: list[JsonObject] | None = None
-    serviceAccountName: str | None = None
-    priorityClassName: str | None = None
-    terminationGracePeriodSeconds: int | None = Field(default=None, ge=0)
-    service: ServiceSettings | None = None
+    resources: Passthrough | None = Field(
+        default=None, description="Container resources (core/v1 ResourceRequirements)."
+    )
+    storage: Storage | None = Field(
+        default=None, description="The data volume of each pod (a StatefulSet volumeClaimTemplate)."
+    )
+    nodeSelector: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None, max_length=64, description="Pod nodeSelector."
+    )
+    tolerations: list[Passthrough] | None = Field(
+        default=None, max_length=64, description="Pod tolerations (core/v1 Toleration)."
+    )
+    affinity: Passthrough | None = Field(default=None, description="Pod affinity (core/v1 Affinity).")
+    topologySpreadConstraints: list[Passthrough] | None = Field(
+        default=None,
+        max_length=16,
+        description="Pod topologySpreadConstraints (core/v1 TopologySpreadConstraint).",
+    )
+    podLabels: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
+        default=None, max_length=64, description="Extra pod labels."
+    )
+    podAnnotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
+        default=None, max_length=64, description="Extra pod annotations."
+    )
+    env: list[Passthrough] | None = Field(
+        default=None, max_length=128, description="Extra container environment variables (core/v1 EnvVar)."
+    )
+    serviceAccountName: str | None = Field(
+        default=None, max_length=253, description="ServiceAccount of the pods."
+    )
+    priorityClassName: str | None = Field(
+        default=None, max_length=253, description="PriorityClass of the pods."
+    )
+    terminationGracePeriodSeconds: Int64 | None = Field(
+        default=None, ge=0, description="Seconds a pod gets to shut down gracefully."
+    )
+    service: ServiceSettings | None = Field(default=None, description="The component's client Service.")
+
+
+PINOT_LAYER = (
+    "Pinot settings of this layer. Later layers (role defaults, then the pool) override earlier ones "
+    "key by key."
+)
+KUBERNETES_LAYER = "Kubernetes settings of this layer, applied to the pool's StatefulSet, pods and Service."
 
 
 class Layer(_Strict):
-    pinot: PinotSettings = PinotSettings()
-    kubernetes: KubernetesSettings = KubernetesSettings()
+    pinot: PinotSettings = Field(default=PinotSettings(), description=PINOT_LAYER)
+    kubernetes: KubernetesSettings = Field(default=KubernetesSettings(), description=KUBERNETES_LAYER)
 
 
 class Defaults(_Strict):
-    common: Layer = Layer()
-    controller: Layer = Layer()
-    broker: Layer = Layer()
-    server: Layer = Layer()
-    minion: Layer = Layer()
+    common: Layer = Field(default=Layer(), description="Applied to every pool.")
+    controller: Layer = Field(default=Layer(), description="Applied to controller pools.")
+    broker: Layer = Field(default=Layer(), description="Applied to broker pools.")
+    server: Layer = Field(default=Layer(), description="Applied to server pools.")
+    minion: Layer = Field(default=Layer(), description="Applied to minion pools.")
 
     def for_role(self, role: Role) -> Layer:
         layer: Layer = getattr(self, role.value)
@@ -111,55 +197,122 @@ DEFAULTS: Memo[Defaults] = Memo(64)
 # so what follows from them alone (their findings, their layering) is not done again.
 KUBERNETES: Memo[KubernetesSettings] = Memo(512)
 
+Image = Annotated[str, Field(min_length=1, max_length=512)]
+
 
 class Pool(_Strict):
-    name: str
-    role: Role
-    replicas: int = Field(default=1, ge=0)
-    image: str | None = None
-    pinot: PinotSettings = PinotSettings()
-    kubernetes: Annotated[KubernetesSettings, _remembered(KUBERNETES)] = KubernetesSettings()
+    name: str = Field(
+        min_length=1,
+        max_length=30,
+        pattern=DNS_LABEL_PATTERN,
+        description="Pool name, a DNS label; the StatefulSet is named <cluster>-<pool>.",
+    )
+    role: Role = Field(description="Pinot component the pool runs.")
+    replicas: Int32 = Field(default=1, ge=0, description="Number of pods.")
+    image: Image | None = Field(
+        default=None, description="Container image of this pool; spec.image when unset."
+    )
+    pinot: PinotSettings = Field(default=PinotSettings(), description=PINOT_LAYER)
+    kubernetes: Annotated[KubernetesSettings, _remembered(KUBERNETES)] = Field(
+        default=KubernetesSettings(), description=KUBERNETES_LAYER
+    )
 
 
 POOLS: Memo[Pool] = Memo(512)
 
 
 class ZooKeeper(_Strict):
-    address: str = Field(min_length=1)
+    address: str = Field(
+        min_length=1, max_length=1024, description="Connection string, host:port[,host:port...][/chroot]."
+    )
 
 
 class SecretRef(_Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=253, description="Name of the Secret in the same namespace.")
 
 
 class Auth(_Strict):
-    secretRef: SecretRef
+    secretRef: SecretRef = Field(description="Secret with the keys username and password.")
 
 
 class Rollout(_Strict):
-    progressDeadlineSeconds: int = Field(default=900, ge=30)
+    progressDeadlineSeconds: Int32 = Field(
+        default=900,
+        ge=30,
+        description="Seconds a pool may take to become ready before the cluster is reported Degraded.",
+    )
 
 
 class SpecShell(_Strict):
     """The spec but its pools: validated apart (hooks.cluster.validation.parse_spec), as an edit
     of a pool leaves it as it was."""
 
-    image: str = Field(min_length=1)
-    imagePullPolicy: str | None = None
-    imagePullSecrets: list[SecretRef] | None = None
-    clusterName: str | None = None
-    zookeeper: ZooKeeper
-    deploymentOrder: list[Role] = Field(default_factory=lambda: list(DEFAULT_ORDER))
-    paused: bool = False
-    auth: Auth | None = None
-    rollout: Rollout = Rollout()
-    defaults: Annotated[Defaults, _remembered(DEFAULTS)] = Defaults()
+    image: Image = Field(description="Pinot container image, e.g. apachepinot/pinot:1.3.0.")
+    imagePullPolicy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
+        default=None, description="Image pull policy of every pod."
+    )
+    imagePullSecrets: list[Annotated[SecretRef, Field(description="A docker-registry Secret.")]] | None = (
+        Field(default=None, max_length=16, description="Secrets used to pull the images.")
+    )
+    clusterName: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=pattern(r"\S", "must not be empty"),
+        description=(
+            "Helix cluster name in ZooKeeper; metadata.name when unset. Immutable, including its default."
+        ),
+    )
+    zookeeper: ZooKeeper = Field(description="The ZooKeeper ensemble Pinot uses (not managed here).")
+    deploymentOrder: list[Role] = Field(
+        default=list(DEFAULT_ORDER),
+        max_length=4,
+        description="Order in which roles are rolled out; each of the four roles exactly once.",
+        json_schema_extra=rules(
+            rule(
+                "size(self) == 4 && ['controller', 'broker', 'server', 'minion'].all(r, r in self)",
+                "spec.deploymentOrder must list each of controller, broker, server and minion exactly once",
+            )
+        ),
+    )
+    paused: bool = Field(default=False, description="Stop changing existing children while true.")
+    auth: Auth | None = Field(default=None, description="Basic-auth credentials for the Pinot REST API.")
+    rollout: Rollout = Field(
+        default=Rollout(), description="Rollout settings.", json_schema_extra=defaulted()
+    )
+    defaults: Annotated[Defaults, _remembered(DEFAULTS)] = Field(
+        default=Defaults(),
+        description=(
+            "Settings layered under every pool: common first, then the pool's role, then the pool itself."
+        ),
+    )
 
 
 SHELLS: Memo[SpecShell] = Memo(64)
 # The CRD's maxItems: each pool costs a render.
-RememberedPools = Annotated[list[Annotated[Pool, _remembered(POOLS)]], Field(min_length=1, max_length=32)]
+RememberedPools = Annotated[
+    list[Annotated[Pool, _remembered(POOLS)]], Field(min_length=1, max_length=MAX_POOLS)
+]
 
 
 class PinotClusterSpec(SpecShell):
-    pools: RememberedPools
+    pools: RememberedPools = Field(
+        description="Pools of identical Pinot pods, one StatefulSet each.",
+        json_schema_extra=list_map(
+            "name",
+            **rules(
+                rule(
+                    "self.all(p, self.exists_one(q, q.name == p.name))",
+                    "spec.pools[].name must be unique",
+                    reason="FieldValueDuplicate",
+                ),
+                *(
+                    rule(
+                        f"self.exists(p, p.role == '{role}')",
+                        f"spec.pools must include at least one pool with role {role}",
+                        reason="FieldValueRequired",
+                    )
+                    for role in ("controller", "broker", "server")
+                ),
+            ),
+        ),
+    )

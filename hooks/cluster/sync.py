@@ -26,7 +26,7 @@ from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import cluster_conditions, invalid_spec_conditions, pool_status
-from hooks.cluster.validation import SpecError, grace_errors, parse_spec
+from hooks.cluster.validation import grace_errors, parse_spec
 from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import (
@@ -38,6 +38,7 @@ from hooks.contract import (
     as_object,
 )
 from hooks.decision import ClockFreeDecision, Decision
+from hooks.refusals import SpecError
 
 JsonObject = dict[str, Any]
 

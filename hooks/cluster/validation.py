@@ -8,9 +8,6 @@ spec it does not understand.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -31,30 +28,14 @@ from hooks.cluster.spec import (
     validated_once,
 )
 from hooks.memo import Memo
+from hooks.refusals import SpecError, refusals
 
-DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MAX_CLUSTER_NAME = 40
 MAX_CLUSTER_AND_POOL = 50
 RESERVED_ENV = frozenset({"JAVA_OPTS"})
 # A Java long, as Pinot reads it; the grace period derived from it is an int64 seconds.
 MAX_DRAIN_MS = 2**63 - 1
-
-
-@dataclass(frozen=True)
-class SpecError:
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.problem}"
-
-
-def field_path(loc: Sequence[int | str], root: str = "spec") -> str:
-    path = root
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
 
 
 def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecError]]:
@@ -68,14 +49,14 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
         shell_raw = {key: value for key, value in raw.items() if key != "pools"}
         shell = validated_once(SHELLS, shell_raw, SpecShell.model_validate)
     except ValidationError as exc:
-        errors += _refusals(exc)
+        errors += refusals(exc, SpecShell)
     if "pools" not in raw:
         errors.append(SpecError("spec.pools", "Field required"))
     else:
         try:
             pools = POOL_LIST.validate_python(raw["pools"])
         except ValidationError as exc:
-            errors += _refusals(exc, ("pools",))
+            errors += refusals(exc, RememberedPools, ("pools",))
     if errors or shell is None or pools is None:
         return None, errors
     # The shell's fields as validated (its __dict__; dict(shell) iterates them one by one).
@@ -87,13 +68,6 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
 POOL_LIST: TypeAdapter[list[Pool]] = TypeAdapter(RememberedPools)
 
 
-def _refusals(exc: ValidationError, within: tuple[str, ...] = ()) -> list[SpecError]:
-    return [
-        SpecError(field_path((*within, *err["loc"])), err["msg"])
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
-
-
 def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     """What the schema cannot say about `spec`."""
     errors: list[SpecError] = []
@@ -101,8 +75,6 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
         errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
     errors += _pool_errors(spec, name)
     errors += _order_errors(spec)
-    if spec.clusterName is not None and not spec.clusterName.strip():
-        errors.append(SpecError("spec.clusterName", "must not be empty"))
     errors += _defaults_findings(spec.defaults)
     for index, pool in enumerate(spec.pools):
         found = _pool_findings(pool)
@@ -158,8 +130,6 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
         if _good_pool_name(pool.name, len(name)) and pool.name not in repeated:
             continue  # the usual case: no path to spell out
         path = f"spec.pools[{index}]"
-        if not DNS_LABEL.match(pool.name):
-            errors.append(SpecError(f"{path}.name", "must be a DNS label (lower-case letters, digits, '-')"))
         if len(name) + len(pool.name) > MAX_CLUSTER_AND_POOL:
             errors.append(
                 SpecError(
@@ -177,9 +147,9 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     return errors
 
 
-@lru_cache(maxsize=1024)
 def _good_pool_name(pool: str, cluster_name_length: int) -> bool:
-    return DNS_LABEL.match(pool) is not None and cluster_name_length + len(pool) <= MAX_CLUSTER_AND_POOL
+    """The name's syntax is the model's; here only what depends on the cluster's name."""
+    return cluster_name_length + len(pool) <= MAX_CLUSTER_AND_POOL
 
 
 ROLES = frozenset(Role)

@@ -101,9 +101,14 @@ def test_invalid_spec_names_field_and_problem(spec: dict[str, Any], field: str, 
 
 
 def test_names_too_long_for_child_names_are_refused() -> None:
-    spec = spec_with({3: {"name": "a-very-long-pool-name-for-cold-storage"}})
+    spec = spec_with({3: {"name": "a-long-pool-for-cold-data"}})  # 25 characters; with the cluster's 26
     _, errors = parse_spec(spec, "a-rather-long-cluster-name")
     assert any(e.field == "spec.pools[3].name" and "at most 50" in e.problem for e in errors)
+
+
+def test_a_pool_name_over_30_characters_is_refused_whatever_the_cluster_name() -> None:
+    _, errors = parse_spec(spec_with({3: {"name": "p" * 31}}), "c")
+    assert [str(e) for e in errors] == ["spec.pools[3].name: String should have at most 30 characters"]
 
 
 def test_valid_spec_parses_with_defaults() -> None:

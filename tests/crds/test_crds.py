@@ -190,7 +190,7 @@ def test_cluster_status_fields() -> None:
 
 
 def test_every_pool_layer_has_the_same_shape() -> None:
-    """The pool and the five role defaults share one layer shape; a hand edit must touch all six."""
+    """The pool and the five role defaults share one layer shape (one model, written out six times)."""
     shapes = []
     for layer in _LAYERS:
         shapes.append({name: node("PinotCluster", *layer, name) for name in ("pinot", "kubernetes")})

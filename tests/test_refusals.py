@@ -1,0 +1,48 @@
+"""pydantic's errors as `field: problem` lines: map keys in brackets, patterns in words."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from hooks.crds.extensions import pattern
+from hooks.refusals import refusals
+
+DIGITS = pattern(r"^[0-9]+$", "must be digits only")
+
+
+class Item(BaseModel):
+    code: str = Field(pattern=DIGITS)
+    raw: str | None = Field(default=None, pattern=r"^x")
+
+
+class Outer(BaseModel):
+    items: list[Item] = []
+    labels: dict[str, Annotated[str, Field(max_length=2)]] | None = None
+    nested: dict[str, Item] = {}
+
+
+def problems(value: Any, model: Any = Outer, within: tuple[int | str, ...] = ()) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(model).validate_python(value)
+    return [str(e) for e in refusals(caught.value, model, within)]
+
+
+def test_fields_after_dots_indices_and_keys_in_brackets() -> None:
+    assert problems({"items": [{"code": "1"}, {"code": "a"}]}) == ["spec.items[1].code: must be digits only"]
+    assert problems({"labels": {"team": "toolong"}}) == [
+        "spec.labels['team']: String should have at most 2 characters"
+    ]
+    assert problems({"nested": {"code": {"code": "z"}}}) == ["spec.nested['code'].code: must be digits only"]
+
+
+def test_an_unregistered_pattern_keeps_pydantic_words() -> None:
+    assert problems({"items": [{"code": "1", "raw": "y"}]}) == [
+        "spec.items[0].raw: String should match pattern '^x'"
+    ]
+
+
+def test_errors_found_in_a_part_are_placed_within_it() -> None:
+    assert problems([{"code": "q"}], list[Item], ("pools",)) == ["spec.pools[0].code: must be digits only"]
