@@ -16,6 +16,8 @@ POOL_LABEL = f"{GROUP}/pool"
 ROLE_LABEL = f"{GROUP}/role"
 TEMPLATE_HASH_ANNOTATION = f"{GROUP}/template-hash"
 CONFIG_HASH_ANNOTATION = f"{GROUP}/config-hash"
+ZOOKEEPER_MODE_ANNOTATION = f"{GROUP}/zookeeper"  # on the pools of a managed ensemble:
+ZOOKEEPER_MANAGED = "managed"
 
 
 def statefulset_name(cluster: str, pool: str) -> str:

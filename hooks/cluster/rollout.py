@@ -148,9 +148,12 @@ def plan(
     now: datetime,
     now_text: str,
     deadline_seconds: int,
+    ahead: str | None = None,
 ) -> list[PoolStep]:
+    """`ahead` names what comes before every pool and has not converged (a managed ZooKeeper
+    ensemble, hooks.cluster.ensemble): pools wait for it as for an earlier pool."""
     steps: list[PoolStep] = []
-    blocker: str | None = None  # first pool, in order, that has not converged
+    blocker: str | None = ahead  # first pool, in order, that has not converged
     role_blocker: str | None = None  # first non-converged pool of an earlier role
     current_role: Role | None = None
     for pool in pools:

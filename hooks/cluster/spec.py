@@ -221,9 +221,86 @@ class Pool(_Strict):
 POOLS: Memo[Pool] = Memo(512)
 
 
+# The official image of the version Pinot 1.3.0's client is built against (and Pinot's own chart
+# runs), pinned so that a default never changes under a running ensemble.
+DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.9.3"
+ZOOKEEPER_MAX_REPLICAS = 7
+
+
+class ManagedZooKeeper(_Strict):
+    """A ZooKeeper ensemble the control plane runs for the cluster (hooks.cluster.zookeeper)."""
+
+    replicas: int = Field(
+        default=3,
+        ge=1,
+        le=ZOOKEEPER_MAX_REPLICAS,
+        description=(
+            "Servers in the ensemble, 1 or an odd number (3 recommended). A running ensemble is not resized."
+        ),
+        json_schema_extra=rules(
+            rule("self % 2 == 1", "spec.zookeeper.managed.replicas must be 1 or an odd number"),
+            format="int32",
+        ),
+    )
+    image: Image = Field(
+        default=DEFAULT_ZOOKEEPER_IMAGE,
+        description=f"The official zookeeper image (default {DEFAULT_ZOOKEEPER_IMAGE}).",
+    )
+    storage: Storage | None = Field(
+        default=None, description="Each server's data volume (default 5Gi). Fixed once created."
+    )
+    resources: Passthrough | None = Field(
+        default=None, description="Container resources of each server (core/v1 ResourceRequirements)."
+    )
+    jvmOpts: str | None = Field(
+        default=None,
+        max_length=4096,
+        pattern=pattern(r"^[^\n]*$", "must be a single line"),
+        description="JVMFLAGS of each server, on one line (default -Xms128M -Xmx512M).",
+    )
+    nodeSelector: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None, max_length=64, description="Pod nodeSelector."
+    )
+    tolerations: list[Passthrough] | None = Field(
+        default=None, max_length=64, description="Pod tolerations (core/v1 Toleration)."
+    )
+    affinity: Passthrough | None = Field(
+        default=None,
+        description=(
+            "Pod affinity (core/v1 Affinity); replaces the default, which prefers distinct nodes for the servers."
+        ),
+    )
+    topologySpreadConstraints: list[Passthrough] | None = Field(
+        default=None,
+        max_length=16,
+        description="Pod topologySpreadConstraints (core/v1 TopologySpreadConstraint).",
+    )
+    priorityClassName: str | None = Field(
+        default=None, max_length=253, description="PriorityClass of the pods."
+    )
+    podLabels: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
+        default=None, max_length=64, description="Extra pod labels."
+    )
+    podAnnotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
+        default=None, max_length=64, description="Extra pod annotations."
+    )
+
+
 class ZooKeeper(_Strict):
-    address: str = Field(
-        min_length=1, max_length=1024, description="Connection string, host:port[,host:port...][/chroot]."
+    """Exactly one of `address` (an existing ensemble) and `managed` (hooks.cluster.ensemble)."""
+
+    address: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="Connection string of an existing ensemble, host:port[,host:port...][/chroot].",
+    )
+    managed: ManagedZooKeeper | None = Field(
+        default=None,
+        description=(
+            "A ZooKeeper ensemble run by the control plane as children of this cluster, created and "
+            "upgraded before every pool."
+        ),
     )
 
 
@@ -262,7 +339,20 @@ class SpecShell(_Strict):
             "Helix cluster name in ZooKeeper; metadata.name when unset. Immutable, including its default."
         ),
     )
-    zookeeper: ZooKeeper = Field(description="The ZooKeeper ensemble Pinot uses (not managed here).")
+    zookeeper: ZooKeeper = Field(
+        description=(
+            "The ZooKeeper ensemble Pinot keeps its metadata in. Exactly one of address (an existing "
+            "ensemble) and managed (one the control plane runs). A cluster whose pools exist cannot "
+            "switch between the two."
+        ),
+        json_schema_extra=rules(
+            rule(
+                "has(self.address) != has(self.managed)",
+                "spec.zookeeper must set exactly one of address (an existing ensemble) and managed (one "
+                "the control plane runs)",
+            )
+        ),
+    )
     deploymentOrder: list[Role] = Field(
         default=list(DEFAULT_ORDER),
         max_length=4,

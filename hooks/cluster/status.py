@@ -6,10 +6,11 @@ Kubernetes reports, not what we asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Protocol
 
-from hooks.cluster.rollout import PoolState, PoolStep
+from hooks.cluster.rollout import Observation, PoolState
 from hooks.conditions import REASON_PATTERN, Condition
 
 MAX_REASON = 1024  # metav1.Condition's limit, which Condition enforces
@@ -17,7 +18,35 @@ MAX_REASON = 1024  # metav1.Condition's limit, which Condition enforces
 JsonObject = dict[str, Any]
 
 
-def pool_status(step: PoolStep) -> JsonObject:
+class Unit(Protocol):
+    """A pool, or the managed ZooKeeper ensemble listed with them (hooks.cluster.ensemble)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> StrEnum: ...
+    @property
+    def replicas(self) -> int: ...
+
+
+class Step(Protocol):
+    """What status reads of a step of the rollout (hooks.cluster.rollout.PoolStep)."""
+
+    @property
+    def pool(self) -> Unit: ...
+    @property
+    def state(self) -> PoolState: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def since(self) -> str: ...
+    @property
+    def template_hash(self) -> str: ...
+    @property
+    def observation(self) -> Observation | None: ...
+
+
+def pool_status(step: Step) -> JsonObject:
     observation = step.observation
     return {
         "name": step.pool.name,
@@ -32,12 +61,12 @@ def pool_status(step: PoolStep) -> JsonObject:
     }
 
 
-def _names(steps: list[PoolStep], state: PoolState) -> list[str]:
+def _names(steps: Sequence[Step], state: PoolState) -> list[str]:
     return [step.pool.name for step in steps if step.state is state]
 
 
 def cluster_conditions(
-    steps: list[PoolStep], paused: bool, problems: list[str], removing: list[str]
+    steps: Sequence[Step], paused: bool, problems: list[str], removing: list[str]
 ) -> list[Condition]:
     degraded = [step for step in steps if step.state is PoolState.DEGRADED]
     rolling = [step for step in steps if step.state is PoolState.ROLLING_OUT]

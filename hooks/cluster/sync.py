@@ -18,14 +18,14 @@ from hooks.children import (
     encoded_child,
     sort_children,
 )
-from hooks.cluster import naming
+from hooks.cluster import ensemble, naming
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
 from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
-from hooks.cluster.status import cluster_conditions, invalid_spec_conditions, pool_status
+from hooks.cluster.status import Step, cluster_conditions, invalid_spec_conditions, pool_status
 from hooks.cluster.validation import grace_errors, parse_spec
 from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
@@ -64,10 +64,16 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     if spec is not None:
         pools = ordered_pools(spec)
         errors = [e for pool in pools for e in _pool_errors(pool)]
+        errors += ensemble.spec_errors(spec, spec.clusterName or parent.metadata.name)
+        errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
 
-    cluster = _context(parent.metadata.name, parent.metadata.namespace, spec)
+    previous_pools = PreviousPool.by_name(previous_status)
+    managed = ensemble.managed_ensemble(
+        spec, parent.metadata.name, parent.metadata.namespace, observed, previous_pools, now, now_text
+    )
+    cluster = _context(parent.metadata.name, parent.metadata.namespace, spec, managed)
     rendered = {pool.name: render_pool(pool, cluster) for pool in pools}
     steps = plan(
         pools,
@@ -77,30 +83,37 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
             for name in rendered
             if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
         },
-        PreviousPool.by_name(previous_status),
+        previous_pools,
         list(spec.deploymentOrder),
         now,
         now_text,
         spec.rollout.progressDeadlineSeconds,
+        ahead=managed.ahead if managed is not None else None,
     )
     children, problems = _desired_children(steps, rendered, cluster, observed)
+    if managed is not None:  # the ensemble is the first step, ahead of every pool
+        ensemble_children, ensemble_problems = ensemble.children(managed, observed)
+        children += ensemble_children
+        problems = ensemble_problems + problems
+    planned = [managed.planned, *steps] if managed is not None else steps
+    units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]
     removing, kept = _removed_pools(cluster.name, set(rendered), observed)
     children += kept
     if spec.paused:
         children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
 
-    conditions = cluster_conditions(steps, spec.paused, problems, removing)
+    conditions = cluster_conditions(units, spec.paused, problems, removing)
     status: JsonObject = {
         "conditions": render_conditions(conditions, previous, generation, now_text),
         "controllerService": naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"]),
-        "pools": [pool_status(step) for step in steps],
+        "pools": [pool_status(unit) for unit in units],
     }
-    resync = 0.0 if spec.paused else resync_after(steps, now, spec.rollout.progressDeadlineSeconds)
+    resync = 0.0 if spec.paused else resync_after(planned, now, spec.rollout.progressDeadlineSeconds)
     if removing and not spec.paused:
         resync = resync or 10.0
     response = HookResponse(status=status, children=answered_children(children), resync_after_seconds=resync)
-    decide = ClockFreeDecision if _clock_free(steps, status["conditions"], now_text) else Decision
-    return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(steps, removing))
+    decide = ClockFreeDecision if _clock_free(planned, status["conditions"], now_text) else Decision
+    return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(planned, removing))
 
 
 def _clock_free(steps: list[PoolStep], conditions: list[JsonObject], now_text: str) -> bool:
@@ -128,14 +141,17 @@ def decision_summary(steps: list[PoolStep], removing: list[str]) -> str:
     return " ".join(f"{verb}={','.join(groups[verb])}" for verb in order if verb in groups)
 
 
-def _context(name: str, namespace: str, spec: PinotClusterSpec) -> ClusterContext:
+def _context(
+    name: str, namespace: str, spec: PinotClusterSpec, managed: ensemble.Ensemble | None
+) -> ClusterContext:
     return ClusterContext(
         name=name,
         namespace=namespace,
         helix_cluster=spec.clusterName or name,
-        zookeeper=spec.zookeeper.address,
+        zookeeper=managed.connect if managed is not None else spec.zookeeper.address or "",
         image_pull_policy=spec.imagePullPolicy,
         image_pull_secrets=[ref.name for ref in spec.imagePullSecrets or []],
+        zookeeper_managed=managed is not None,
     )
 
 

@@ -204,11 +204,11 @@ def _kubernetes_errors(path: str, kube: KubernetesSettings) -> list[SpecError]:
             canonical_quantity(kube.storage.size)
         except QuantityError as exc:
             errors.append(SpecError(f"{path}.kubernetes.storage.size", str(exc)))
-    errors += _resources_errors(f"{path}.kubernetes.resources", kube.resources)
+    errors += resources_errors(f"{path}.kubernetes.resources", kube.resources)
     return errors
 
 
-def _resources_errors(path: str, resources: dict[str, Any] | None) -> list[SpecError]:
+def resources_errors(path: str, resources: dict[str, Any] | None) -> list[SpecError]:
     errors = []
     for section, values in (resources or {}).items():
         if section not in ("limits", "requests", "claims"):

@@ -46,6 +46,8 @@ class ClusterContext:
     zookeeper: str
     image_pull_policy: str | None
     image_pull_secrets: list[str]
+    # The pools' StatefulSets record it (hooks.cluster.ensemble refuses a switch from what they say).
+    zookeeper_managed: bool = False
 
 
 def container_ports(role: Role) -> list[JsonObject]:
@@ -280,13 +282,16 @@ def statefulset(
     }
     if MIN_READY_SECONDS.get(pool.role):
         spec["minReadySeconds"] = MIN_READY_SECONDS[pool.role]
+    annotations = {naming.TEMPLATE_HASH_ANNOTATION: template_digest}
+    if cluster.zookeeper_managed:
+        annotations[naming.ZOOKEEPER_MODE_ANNOTATION] = naming.ZOOKEEPER_MANAGED
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": {
             "name": naming.statefulset_name(cluster.name, pool.name),
             "labels": labels,
-            "annotations": {naming.TEMPLATE_HASH_ANNOTATION: template_digest},
+            "annotations": annotations,
         },
         "spec": spec,
     }

@@ -30,6 +30,8 @@ RULES = {
         "size(self) == 4 && ['controller', 'broker', 'server', 'minion'].all(r, r in self)"
     ),
     "cluster/pool-names-unique": "self.all(p, self.exists_one(q, q.name == p.name))",
+    "cluster/zookeeper-one-of": "has(self.address) != has(self.managed)",
+    "cluster/zookeeper-odd-replicas": "self % 2 == 1",
     "cluster/has-controller": "self.exists(p, p.role == 'controller')",
     "cluster/has-broker": "self.exists(p, p.role == 'broker')",
     "cluster/has-server": "self.exists(p, p.role == 'server')",
@@ -154,6 +156,18 @@ CASES = [
         "cluster/child-name-length",
         cluster("c" * 30, [*SHORT_POOLS, pool("s" * 21, "server")]),
     ),
+    # -- PinotCluster: ZooKeeper.
+    accepts("an external ensemble", "cluster/zookeeper-one-of", cluster()),
+    accepts("a managed ensemble", "cluster/zookeeper-one-of", cluster(zookeeper={"managed": {}})),
+    refuses("no ZooKeeper", "cluster/zookeeper-one-of", cluster(zookeeper={})),
+    refuses(
+        "both an address and a managed ensemble",
+        "cluster/zookeeper-one-of",
+        cluster(zookeeper={"address": "zk:2181", "managed": {"replicas": 3}}),
+    ),
+    accepts("one server", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 1}})),
+    accepts("five servers", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 5}})),
+    refuses("two servers", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 2}})),
     # -- PinotCluster: pools.
     accepts("distinct pool names", "cluster/pool-names-unique", cluster()),
     refuses(

@@ -43,8 +43,10 @@ _LAYER_PASSTHROUGH = [
 _LAYERS = [("spec", "pools", ITEMS)] + [
     ("spec", "defaults", role) for role in ("common", "controller", "broker", "server", "minion")
 ]
+_MANAGED_ZOOKEEPER = ("spec", "zookeeper", "managed")
 PASSTHROUGH = {
-    "PinotCluster": {(*layer, *field) for layer in _LAYERS for field in _LAYER_PASSTHROUGH},
+    "PinotCluster": {(*layer, *field) for layer in _LAYERS for field in _LAYER_PASSTHROUGH}
+    | {(*_MANAGED_ZOOKEEPER, *field[1:]) for field in _LAYER_PASSTHROUGH if field[1] != "env"},
     "PinotSchema": {("spec", "schema")},
     "PinotTable": {("spec", "table")},
     "PinotTenant": set(),
