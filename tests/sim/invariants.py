@@ -74,12 +74,16 @@ def _pinot_cluster(record: SyncRecord) -> bool:
 
 
 def _order(parent: JsonObject) -> list[tuple[str, str]]:
-    """(pool, role) in rollout order, for a spec the hook accepts."""
+    """(pool, role) in rollout order, for a spec the hook accepts; a managed ZooKeeper ensemble
+    (StatefulSet `<cluster>-zookeeper`) comes before every pool."""
     spec = parent.get("spec") or {}
     order = list(spec.get("deploymentOrder") or ROLES)
     pools = [p for p in spec.get("pools") or [] if isinstance(p, dict)]
     ranked = sorted(enumerate(pools), key=lambda item: (order.index(item[1]["role"]), item[0]))
-    return [(p["name"], p["role"]) for _, p in ranked]
+    ensemble = (
+        [("zookeeper", "zookeeper")] if (spec.get("zookeeper") or {}).get("managed") is not None else []
+    )
+    return ensemble + [(p["name"], p["role"]) for _, p in ranked]
 
 
 def _revision(sts: JsonObject) -> str:

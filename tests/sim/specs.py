@@ -114,7 +114,7 @@ def statefulsets(sim: Simulation, name: str = CLUSTER) -> dict[str, JsonObject]:
     out = {}
     for sts in sim.api.list("apps/v1", "StatefulSet", NAMESPACE):
         labels = sts["metadata"].get("labels") or {}
-        if labels.get(naming.CLUSTER_LABEL) == name:
+        if labels.get(naming.CLUSTER_LABEL) == name and naming.POOL_LABEL in labels:
             out[labels[naming.POOL_LABEL]] = sts
     return out
 
