@@ -8,8 +8,8 @@ carry `?type=`, because a DELETE without it removes both halves.
 Steps of `apply_table`:
 
 1. `POST /tables/validate`: Pinot checks the config against its schema before anything is written.
-   A missing schema is `SchemaNotFound` (apply the schema first); any other 400 is `Rejected` with
-   Pinot's message. This step also keeps a table from being created without its schema: a real 0.11.0
+   A missing schema is `SchemaNotFound` (apply the schema first); a tenant no instance carries yet is
+   `InsufficientInstances` (create the tenant); any other 400 is `Rejected` with Pinot's message. This step also keeps a table from being created without its schema: a real 0.11.0
    controller's `POST /tables` accepts one, and only `/tables/validate` refuses ("Got empty schema").
 2. Read this half. 200 with this half is what Pinot holds; 404, or 200 without this half (older
    controllers answer `{}`), is absent; anything else is an error.
@@ -48,6 +48,12 @@ _SCHEMA_MISSING: Final = re.compile(
     r"|schema\b[^.]*\b(not found|does not exist)",
     re.IGNORECASE,
 )
+
+
+# Both versions, when no instance carries a tenant's tag yet: "Failed to find instances with tag: t_BROKER
+# for table: x_OFFLINE" (or "... for dimension table: ..."). The tenant may be created a moment later,
+# as when a table and its PinotTenants are applied together.
+_NO_INSTANCES: Final = re.compile(r"failed to find instances (with tag|for dimension table)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,8 @@ class _TableApply:
     def refused(self, reply: Reply) -> Outcome:
         if reply.status == 400 and _SCHEMA_MISSING.search(reply.message):
             return Outcome.failed("SchemaNotFound", self.label, reply.message, reply.status)
+        if reply.status == 400 and _NO_INSTANCES.search(reply.message):
+            return Outcome.failed("InsufficientInstances", self.label, reply.message, reply.status)
         return failure(reply, self.label)
 
 

@@ -46,9 +46,10 @@ def example(name: str) -> dict[str, Any]:
 
 
 def cluster_examples() -> list[str]:
+    """Paths under examples/ of every file holding a PinotCluster (the quick start's included)."""
     return sorted(
-        p.name
-        for p in (ROOT / "examples").glob("*.yaml")
+        str(p.relative_to(ROOT / "examples"))
+        for p in (ROOT / "examples").rglob("*.yaml")
         if any((doc or {}).get("kind") == "PinotCluster" for doc in yaml.safe_load_all(p.read_text()))
     )
 

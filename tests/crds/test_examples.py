@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from typing import Any
 
 import kubernetes_validate
@@ -11,6 +13,7 @@ import yaml
 from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, validate_custom_resource
 
 EXAMPLES = REPO_ROOT / "examples"
+QUICKSTART = EXAMPLES / "quickstart"
 IMAGE = "apachepinot/pinot:1.3.0"
 ZOOKEEPER = "zookeeper.zookeeper.svc.cluster.local:2181/pinot"
 KUBERNETES_VERSIONS = ["1.30", kubernetes_validate.latest_version()]
@@ -27,6 +30,7 @@ EXPECTED = {
 
 
 def load_all(name: str) -> list[dict[str, Any]]:
+    """The objects of a file under examples/ (a relative path, such as "quickstart/cluster.yaml")."""
     return [d for d in yaml.safe_load_all((EXAMPLES / name).read_text()) if d is not None]
 
 
@@ -40,9 +44,10 @@ def load(name: str) -> dict[str, Any]:
 # Every object of every example, including ones other parts of the project add (e.g. helpers
 # like a development ZooKeeper), must be valid.
 OBJECTS = [
-    (f"{path.name}#{index}", document)
-    for path in sorted(EXAMPLES.glob("*.yaml"))
-    for index, document in enumerate(load_all(path.name))
+    (f"{name}#{index}", document)
+    for name in sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.yaml"))
+    if not name.endswith("kustomization.yaml")
+    for index, document in enumerate(load_all(name))
 ]
 CUSTOM = [(label, doc) for label, doc in OBJECTS if doc.get("kind") in load_crds()]
 BUILTIN = [(label, doc) for label, doc in OBJECTS if doc.get("kind") not in load_crds()]
@@ -63,11 +68,18 @@ def test_builtin_example_is_valid(obj: dict[str, Any], version: str) -> None:
     kubernetes_validate.validate(obj, version, strict=True)
 
 
-@pytest.mark.parametrize("name", ["cluster-minimal.yaml", "cluster-heterogeneous.yaml"])
-def test_cluster_examples_use_the_documented_image_and_zookeeper(name: str) -> None:
-    spec = load(name)["spec"]
-    assert spec["image"] == IMAGE
-    assert spec["zookeeper"]["address"] == ZOOKEEPER
+def test_cluster_examples_use_the_documented_image_and_a_zookeeper_that_exists() -> None:
+    """The heterogeneous cluster uses the ZooKeeper of zookeeper-dev.yaml; the others run their own."""
+    for name in ("cluster-minimal.yaml", "cluster-heterogeneous.yaml", "quickstart/cluster.yaml"):
+        assert load(name)["spec"]["image"] == IMAGE, name
+    assert load("cluster-heterogeneous.yaml")["spec"]["zookeeper"] == {"address": ZOOKEEPER}
+    service = next(d for d in load_all("zookeeper-dev.yaml") if d["kind"] == "Service")
+    name, namespace = service["metadata"]["name"], service["metadata"]["namespace"]
+    assert ZOOKEEPER.startswith(
+        f"{name}.{namespace}.svc.cluster.local:{service['spec']['ports'][0]['port']}/"
+    )
+    for name in ("cluster-minimal.yaml", "quickstart/cluster.yaml"):
+        assert set(load(name)["spec"]["zookeeper"]) == {"managed"}, name
 
 
 def test_minimal_cluster_has_one_small_pool_per_role() -> None:
@@ -125,3 +137,74 @@ def test_examples_are_namespace_agnostic() -> None:
     """Applied with `kubectl -n <ns> apply -f examples/`; references only work within one namespace."""
     for name in EXPECTED:
         assert "namespace" not in load(name)["metadata"], name
+
+
+# -- The quick start: one `kubectl apply -k examples/quickstart`.
+
+
+def quickstart_objects() -> list[dict[str, Any]]:
+    """What `kubectl kustomize examples/quickstart` renders (what `kubectl apply -k` would send)."""
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is needed to render the quick start's kustomization"
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(QUICKSTART)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return [d for d in yaml.safe_load_all(rendered) if d]
+
+
+def test_the_quickstart_kustomization_lists_every_file_once() -> None:
+    kustomization = yaml.safe_load((QUICKSTART / "kustomization.yaml").read_text())
+    files = sorted(p.name for p in QUICKSTART.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert sorted(kustomization["resources"]) == files
+    assert len(set(kustomization["resources"])) == len(kustomization["resources"])
+    assert kustomization["namespace"] == "pinot-quickstart"
+
+
+def test_every_quickstart_object_is_valid_and_in_its_namespace() -> None:
+    objects = quickstart_objects()
+    assert sorted(o["kind"] for o in objects) == sorted(
+        ["Namespace", "PinotCluster", "PinotSchema", "PinotTable", "PinotTenant", "PinotTenant"]
+    )
+    for obj in objects:
+        if obj["kind"] == "Namespace":
+            assert obj["metadata"]["name"] == "pinot-quickstart"
+            kubernetes_validate.validate(obj, KUBERNETES_VERSIONS[-1], strict=True)
+            continue
+        assert obj["metadata"]["namespace"] == "pinot-quickstart"
+        assert validate_custom_resource(obj) == [], obj["metadata"]["name"]
+
+
+def test_the_quickstart_objects_reference_each_other() -> None:
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for obj in quickstart_objects():
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    [cluster], [schema], [table] = by_kind["PinotCluster"], by_kind["PinotSchema"], by_kind["PinotTable"]
+    spec = default_custom_resource(cluster)["spec"]
+    name = cluster["metadata"]["name"]
+    for obj in (schema, table, *by_kind["PinotTenant"]):
+        assert obj["spec"]["clusterRef"]["name"] == name
+    assert table["spec"]["schemaRef"]["name"] == schema["metadata"]["name"]
+    config = table["spec"]["table"]
+    assert (config["tableName"], config["tableType"]) == (schema["spec"]["schema"]["schemaName"], "OFFLINE")
+    # Pinot builds tenants from untagged instances: isolation off, and enough of them in the pools.
+    controller = next(p for p in spec["pools"] if p["role"] == "controller")
+    properties = {**spec["defaults"]["controller"]["pinot"]["properties"], **controller.get("pinot", {})}
+    assert properties.get("cluster.tenant.isolation.enable") == "false"
+    tenants = {t["spec"]["tenant"]["tenantRole"]: t["spec"]["tenant"] for t in by_kind["PinotTenant"]}
+    assert tenants["BROKER"]["tenantName"] == config["tenants"]["broker"]
+    assert tenants["SERVER"]["tenantName"] == config["tenants"]["server"]
+    replicas = {
+        role: sum(p["replicas"] for p in spec["pools"] if p["role"] == role) for role in ("broker", "server")
+    }
+    assert tenants["BROKER"]["numberOfInstances"] <= replicas["broker"]
+    assert tenants["SERVER"]["numberOfInstances"] <= replicas["server"]
+    assert tenants["SERVER"]["offlineInstances"] >= 1
+
+
+def test_the_quickstart_is_small() -> None:
+    spec = load("quickstart/cluster.yaml")["spec"]
+    assert spec["zookeeper"]["managed"]["replicas"] == 1
+    assert all(p.get("replicas", 1) == 1 for p in spec["pools"])
+    limits = spec["defaults"]["common"]["kubernetes"]["resources"]["limits"]["memory"]
+    assert limits == "1Gi"
+    assert "limits" in spec["zookeeper"]["managed"]["resources"]

@@ -61,8 +61,8 @@ def render_cluster(cluster: Mapping[str, Any] | None = None) -> dict[Role, Rende
     configmaps = {c["metadata"]["name"]: c for c in children if c["kind"] == "ConfigMap"}
     found: dict[Role, RenderedRole] = {}
     for child in children:
-        if child["kind"] != "StatefulSet":
-            continue
+        if child["kind"] != "StatefulSet" or ROLE_LABEL not in child["spec"]["template"]["metadata"]["labels"]:
+            continue  # not a pool: a managed ZooKeeper ensemble (tests/pinot/ensemble)
         role = child["spec"]["template"]["metadata"]["labels"][ROLE_LABEL]
         if role not in ROLES:
             raise ValueError(f"StatefulSet {child['metadata']['name']} has unknown role {role!r}")

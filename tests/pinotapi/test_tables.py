@@ -158,7 +158,7 @@ def test_unrecognised_properties_are_rejected_before_anything_is_written(
     assert pinot.tables == {}
 
 
-def test_a_table_without_instances_for_its_tenant_is_rejected(
+def test_a_table_without_instances_for_its_tenant_waits_for_them(
     pinot: FakePinot, controller: PinotController
 ) -> None:
     config = table()
@@ -166,8 +166,9 @@ def test_a_table_without_instances_for_its_tenant_is_rejected(
 
     outcome = apply_table(controller, config)
 
-    assert (outcome.result, outcome.reason) == ("Failed", "Rejected")
-    assert "analytics_OFFLINE" in outcome.message
+    # Retried (hooks.resources.retry): the tenant may be created a moment later.
+    assert (outcome.result, outcome.reason, outcome.httpStatus) == ("Failed", "InsufficientInstances", 400)
+    assert "Failed to find instances with tag: analytics_OFFLINE" in outcome.message
 
 
 def test_reload_after_an_update(pinot: FakePinot, controller: PinotController) -> None:

@@ -50,6 +50,19 @@ def test_a_tenant_larger_than_the_untagged_servers_is_refused(
     assert rest.tags(server) == ["server_untagged"]
 
 
+def test_a_table_of_a_tenant_not_yet_created_waits_for_it(jobs: JobRunner, rest: PinotRest) -> None:
+    document = offline_table("visits")
+    document["tenants"]["server"] = "analytics"
+    assert jobs.apply("schema", schema_spec(schema("visits"))).reason == "Created"
+
+    result = jobs.apply("table", table_spec(document))
+
+    # Retried, not refused: applied together, the table may run before its tenant.
+    assert (result.exit_code, result.reason) == (1, "InsufficientInstances"), result
+    assert "Failed to find instances with tag: analytics_OFFLINE" in result.message  # Pinot's words
+    assert rest.table("visits", "OFFLINE") is None
+
+
 def test_a_tenant_pinot_can_build_is_created(jobs: JobRunner, rest: PinotRest, server: str) -> None:
     result = jobs.apply("tenant", tenant_spec(TENANT))
 
@@ -68,7 +81,6 @@ def test_a_tenant_pinot_can_build_is_created(jobs: JobRunner, rest: PinotRest, s
 def test_a_table_can_use_the_tenant(jobs: JobRunner, rest: PinotRest, server: str) -> None:
     document = offline_table("visits")
     document["tenants"]["server"] = "analytics"
-    assert jobs.apply("schema", schema_spec(schema("visits"))).reason == "Created"
 
     result = jobs.apply("table", table_spec(document))
 
