@@ -50,6 +50,22 @@ class ClusterContext:
     zookeeper_managed: bool = False
 
 
+def restricted_pod_security(run_as: int) -> JsonObject:
+    """The pod securityContext of the restricted Pod Security Standard, as user and group `run_as`."""
+    return {
+        "fsGroup": run_as,
+        "runAsGroup": run_as,
+        "runAsNonRoot": True,
+        "runAsUser": run_as,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def restricted_container_security() -> JsonObject:
+    """A container's securityContext of the restricted Pod Security Standard."""
+    return {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}
+
+
 def container_ports(role: Role) -> list[JsonObject]:
     ports = {
         Role.CONTROLLER: [("http", PORTS["controller"])],
@@ -209,11 +225,7 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
         "env": env,
         "ports": container_ports(role),
         **probes(role),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-        },
+        "securityContext": restricted_container_security(),
         "volumeMounts": mounts,
     }
     if cluster.image_pull_policy:
@@ -223,13 +235,7 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
     spec: JsonObject = {
         "automountServiceAccountToken": False,
         "containers": [container],
-        "securityContext": {
-            "fsGroup": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "runAsNonRoot": True,
-            "runAsUser": RUN_AS,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_pod_security(RUN_AS),
         "terminationGracePeriodSeconds": inputs.grace_seconds,
     }
     optional: dict[str, Any] = {

@@ -27,6 +27,7 @@ from hooks.cluster import naming
 from hooks.cluster.pinotconf import templates_dir
 from hooks.cluster.quantity import canonical_quantity, canonical_resources
 from hooks.cluster.spec import ManagedZooKeeper
+from hooks.cluster.workload import restricted_container_security, restricted_pod_security
 from hooks.hashing import content_hash
 from hooks.memo import Memo
 
@@ -275,11 +276,7 @@ def pod_template(spec: ManagedZooKeeper, context: EnsembleContext, config_name: 
         "startupProbe": _exec_probe(LIVENESS_SCRIPT, 5, 60),
         "livenessProbe": _exec_probe(LIVENESS_SCRIPT, 10, 6),
         "readinessProbe": _exec_probe(READINESS_SCRIPT, 10, 3),
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-        },
+        "securityContext": restricted_container_security(),
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_DIR},
             {"name": "config", "mountPath": CONFIG_PATH, "subPath": "zoo.cfg", "readOnly": True},
@@ -293,13 +290,7 @@ def pod_template(spec: ManagedZooKeeper, context: EnsembleContext, config_name: 
         "affinity": spec.affinity if spec.affinity is not None else default_affinity(context.cluster),
         "automountServiceAccountToken": False,
         "containers": [container],
-        "securityContext": {
-            "fsGroup": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "runAsNonRoot": True,
-            "runAsUser": RUN_AS,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": restricted_pod_security(RUN_AS),
         "terminationGracePeriodSeconds": GRACE_SECONDS,
         "volumes": [{"name": "config", "configMap": {"name": config_name}}],
     }

@@ -9,8 +9,9 @@ Steps of `apply_table`:
 
 1. `POST /tables/validate`: Pinot checks the config against its schema before anything is written.
    A missing schema is `SchemaNotFound` (apply the schema first); a tenant no instance carries yet is
-   `InsufficientInstances` (create the tenant); any other 400 is `Rejected` with Pinot's message. This step also keeps a table from being created without its schema: a real 0.11.0
-   controller's `POST /tables` accepts one, and only `/tables/validate` refuses ("Got empty schema").
+   `InsufficientInstances` (create the tenant); any other 400 is `Rejected` with Pinot's message. This
+   step also keeps a table from being created without its schema: a real 0.11.0 controller's
+   `POST /tables` accepts one, and only `/tables/validate` refuses ("Got empty schema").
 2. Read this half. 200 with this half is what Pinot holds; 404, or 200 without this half (older
    controllers answer `{}`), is absent; anything else is an error.
 3. Absent: `POST /tables` (a 409 means someone created it meanwhile: compare again). Held and equal

@@ -166,7 +166,9 @@ CASES = [
         cluster(zookeeper={"address": "zk:2181", "managed": {"replicas": 3}}),
     ),
     accepts("one server", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 1}})),
-    accepts("five servers", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 5}})),
+    accepts(
+        "five servers", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 5}})
+    ),
     refuses("two servers", "cluster/zookeeper-odd-replicas", cluster(zookeeper={"managed": {"replicas": 2}})),
     # -- PinotCluster: pools.
     accepts("distinct pool names", "cluster/pool-names-unique", cluster()),

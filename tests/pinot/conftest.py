@@ -36,13 +36,16 @@ def log(line: str) -> None:
 
 
 @contextlib.contextmanager
-def booted(name: str, rendered: Mapping[Role, RenderedRole], workdir: Path) -> Iterator[Cluster]:
-    """Run the cluster for one package, logging start-up, memory and tear-down under ``name``."""
+def booted(
+    name: str, rendered: Mapping[Role, RenderedRole], workdir: Path, zookeeper: str | None = None
+) -> Iterator[Cluster]:
+    """Run the cluster for one package, logging start-up, memory and tear-down under ``name``
+    (on the ZooKeeper ``zookeeper`` names, when given: see ``harness.running_cluster``)."""
 
     def tagged(line: str) -> None:
         log(line.replace("pinot:", f"pinot[{name}]:", 1))
 
-    with running_cluster(rendered, workdir, log=tagged) as cluster:
+    with running_cluster(rendered, workdir, log=tagged, zookeeper=zookeeper) as cluster:
         yield cluster
         rss = cluster.rss_mib()
         total = sum(rss.values())

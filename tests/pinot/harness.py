@@ -324,7 +324,9 @@ class PinotProcess:
             os.killpg(self.pid, sig)
 
 
-def start_process(name: str, command: Sequence[str], cwd: Path) -> PinotProcess:
+def start_process(
+    name: str, command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
+) -> PinotProcess:
     cwd.mkdir(parents=True, exist_ok=True)
     log_path = cwd / f"{name}.log"
     log_file = log_path.open("wb")
@@ -334,6 +336,7 @@ def start_process(name: str, command: Sequence[str], cwd: Path) -> PinotProcess:
         list(command),
         cwd=cwd,
         stdin=subprocess.DEVNULL,
+        env=None if env is None else dict(env),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # own process group: stopped as a group
@@ -411,7 +414,7 @@ class Cluster:
     """A running cluster: where each role listens, its processes and how long each took to start."""
 
     workdir: Path
-    zk_port: int
+    zk_port: int  # where the tests reach ZooKeeper (the first server of an ensemble)
     roles: dict[Role, Overlaid]
     processes: list[PinotProcess] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -445,14 +448,14 @@ class Cluster:
 
 
 def overlay_cluster(
-    rendered: Mapping[Role, RenderedRole], workdir: Path, ports: PortAllocator, zk_port: int
+    rendered: Mapping[Role, RenderedRole], workdir: Path, ports: PortAllocator, zk: str
 ) -> dict[Role, Overlaid]:
     """Overlay every role and check each against the overlay's rules (raises on any other change)."""
     roles: dict[Role, Overlaid] = {}
     for role in ROLES:
         role_dir = workdir / role
-        roles[role] = apply_overlay(rendered[role], zk_port=zk_port, ports=ports, role_dir=role_dir)
-        problems = overlay_violations(roles[role], zk_port=zk_port, role_dir=role_dir)
+        roles[role] = apply_overlay(rendered[role], zk=zk, ports=ports, role_dir=role_dir)
+        problems = overlay_violations(roles[role], zk=zk, role_dir=role_dir)
         if problems:
             raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))
     return roles
@@ -466,26 +469,31 @@ def running_cluster(
     classpath: str | None = None,
     timeout: float = 240.0,
     log: Callable[[str], None] = print,
+    zookeeper: str | None = None,
+    ports: PortAllocator | None = None,
 ) -> Iterator[Cluster]:
     """Start ZooKeeper, then the controller, then broker, server and minion together; stop all on exit.
 
-    Every process is stopped when the block exits, also when starting fails part-way. A role counts as
-    started when its rendered readiness probe answers 200.
+    ``zookeeper``, the connect string of an ensemble already running here (tests/pinot/ensemble), takes
+    the place of the ZooKeeper started otherwise. Every process is stopped when the block exits, also
+    when starting fails part-way. A role counts as started when its rendered readiness probe answers 200.
     """
     began = time.monotonic()
     classpath = classpath or load_classpath()
     classpath += os.pathsep + str(empty_stream_classes(classpath, log))
-    ports = PortAllocator()
-    zk_port = ports.take()
-    roles = overlay_cluster(rendered, workdir, ports, zk_port)
+    ports = ports or PortAllocator()
+    zk_port = int(zookeeper.split(",")[0].rsplit(":", 1)[1]) if zookeeper else ports.take()
+    roles = overlay_cluster(rendered, workdir, ports, zookeeper or f"{LOOPBACK}:{zk_port}")
     check_default_ports(roles)
     cluster = Cluster(workdir, zk_port, roles)
     try:
-        zk_cmd = ["StartZookeeper", "-zkPort", str(zk_port), "-dataDir", str(workdir / "zookeeper" / "data")]
-        zk_java = [java_binary(), *zookeeper_options(), "-cp", classpath, MAIN_CLASS, *zk_cmd]
-        zk = start_process("zookeeper", zk_java, workdir / "zookeeper")
-        cluster.processes.append(zk)
-        cluster.timings |= wait_until({"zookeeper": (zk, lambda: zk_ok(zk_port))}, timeout, log)
+        if zookeeper is None:
+            zk_dir = workdir / "zookeeper" / "data"
+            zk_cmd = ["StartZookeeper", "-zkPort", str(zk_port), "-dataDir", str(zk_dir)]
+            zk_java = [java_binary(), *zookeeper_options(), "-cp", classpath, MAIN_CLASS, *zk_cmd]
+            zk = start_process("zookeeper", zk_java, workdir / "zookeeper")
+            cluster.processes.append(zk)
+            cluster.timings |= wait_until({"zookeeper": (zk, lambda: zk_ok(zk_port))}, timeout, log)
         for chroot in sorted(zk_chroots(rendered)):
             zk_ensure_path(zk_port, chroot)
 

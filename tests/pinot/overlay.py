@@ -10,7 +10,9 @@ What               Where                                       Rendered -> run h
 =================  ==========================================  ==============================================
 ZooKeeper address  ``controller.zk.str``, ``pinot.zk.server``  ``zookeeper.zookeeper.svc...:2181/pinot``
                    (when present) and the ``-zkAddress``       -> ``127.0.0.1:<free port>/pinot``; the
-                   arg                                         chroot is kept (and created first)
+                   arg                                         chroot is kept (and created first); a
+                                                               managed ensemble's servers -> those run
+                                                               here (``127.0.0.1:<p1>,...``)
 Ports              every ``*port``/``*Port`` key of the file   ``9000``, ``8099``, ``8098``, ``8097``,
                    with an integer value, the same number      ``9514`` -> a free port each; a probe
                    in a ``-*Port`` arg, the probes' ports      follows the key that held its port
@@ -192,8 +194,9 @@ def zk_chroot(address: str) -> str:
     return address[slash:].rstrip("/") if slash >= 0 else ""
 
 
-def local_zk_address(original: str, zk_port: int) -> str:
-    return f"{LOOPBACK}:{zk_port}{zk_chroot(original)}"
+def local_zk_address(original: str, zk: str) -> str:
+    """``zk`` (where ZooKeeper listens here: ``127.0.0.1:<port>[,...]``) with ``original``'s chroot."""
+    return f"{zk}{zk_chroot(original)}"
 
 
 def is_port_key(key: str, value: str) -> bool:
@@ -245,7 +248,7 @@ def overlay_jvm_options(role: Role, java_opts: str) -> list[str]:
     return out
 
 
-def apply_overlay(rendered: RenderedRole, *, zk_port: int, ports: PortSource, role_dir: Path) -> Overlaid:
+def apply_overlay(rendered: RenderedRole, *, zk: str, ports: PortSource, role_dir: Path) -> Overlaid:
     """Rewrite one role's rendered file, args and JVM options to run on this machine (module docstring)."""
     role = rendered.role
     props = parse_properties(rendered.conf_text)
@@ -260,7 +263,7 @@ def apply_overlay(rendered: RenderedRole, *, zk_port: int, ports: PortSource, ro
     for key, value in props.items():
         local = _local_path(value, role, role_dir)
         if key in ZK_KEYS:
-            changes[key] = local_zk_address(value, zk_port)
+            changes[key] = local_zk_address(value, zk)
         elif is_port_key(key, value):
             changes[key] = str(local_port(int(value)))
         elif local is not None:
@@ -270,7 +273,7 @@ def apply_overlay(rendered: RenderedRole, *, zk_port: int, ports: PortSource, ro
         flag, value = args[index - 1], args[index]
         local = _local_path(value, role, role_dir)
         if flag == ZK_FLAG:
-            args[index] = local_zk_address(value, zk_port)
+            args[index] = local_zk_address(value, zk)
         elif _PORT_FLAG.match(flag) and value.isdigit():
             args[index] = str(local_port(int(value)))
         elif local is not None:
@@ -297,7 +300,7 @@ def apply_overlay(rendered: RenderedRole, *, zk_port: int, ports: PortSource, ro
 # The check
 
 
-def overlay_violations(out: Overlaid, *, zk_port: int, role_dir: Path) -> list[str]:
+def overlay_violations(out: Overlaid, *, zk: str, role_dir: Path) -> list[str]:
     """Every difference between ``out`` and what was rendered that the module docstring does not allow."""
     rendered = out.rendered
     role = rendered.role
@@ -309,14 +312,14 @@ def overlay_violations(out: Overlaid, *, zk_port: int, role_dir: Path) -> list[s
     if _other_lines(rendered.conf_text) != _other_lines(out.conf_text):
         problems.append(f"{role}: comments or blank lines differ")
     for key in before.keys() & after.keys():
-        if not _allowed(role, before[key], after[key], zk_port, role_dir, key=key):
+        if not _allowed(role, before[key], after[key], zk, role_dir, key=key):
             problems.append(f"{role}: {key}={before[key]!r} became {after[key]!r}")
     if len(rendered.args) != len(out.args):
         problems.append(f"{role}: args {rendered.args} -> {out.args}")
     else:
         for index, (was, now) in enumerate(zip(rendered.args, out.args, strict=True)):
             flag = rendered.args[index - 1] if index else ""
-            if not _allowed(role, was, now, zk_port, role_dir, flag=flag):
+            if not _allowed(role, was, now, zk, role_dir, flag=flag):
                 problems.append(f"{role}: arg {index} {was!r} became {now!r}")
     problems += _jvm_violations(role, rendered.java_opts.split(), out.jvm_options)
     for kind, probe in rendered.probes.items():
@@ -333,13 +336,11 @@ def _other_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if "=" not in line or line.lstrip()[:1] in "#!"]
 
 
-def _allowed(
-    role: Role, was: str, now: str, zk_port: int, role_dir: Path, key: str = "", flag: str = ""
-) -> bool:
+def _allowed(role: Role, was: str, now: str, zk: str, role_dir: Path, key: str = "", flag: str = "") -> bool:
     if was == now:
         return True
     if key in ZK_KEYS or flag == ZK_FLAG:
-        return now == local_zk_address(was, zk_port) and zk_chroot(now) == zk_chroot(was)
+        return now == local_zk_address(was, zk) and zk_chroot(now) == zk_chroot(was)
     if (is_port_key(key, was) or (_PORT_FLAG.match(flag) and was.isdigit())) and now.isdigit():
         return True
     return was.startswith(pod_prefix(role)) and now == str(role_dir / was[len(pod_prefix(role)) :])

@@ -2,6 +2,7 @@
 #
 #   make pinot-deps   resolve the Pinot jars from Maven Central into tests/pinot/.cache (once; the
 #                     classpath file is the stamp, rebuilt only when tests/pinot/pom.xml changes)
+#                     (and ZooKeeper 3.9.3 for tests/pinot/ensemble, from zookeeper-pom.xml)
 #   make test-pinot   render examples/cluster-minimal.yaml with the hooks, start ZooKeeper, controller,
 #                     broker, server and minion from what they render (tests/pinot/overlay.py lists
 #                     the only changes), and run the Job CLI against them: tests/pinot/plain, then a
@@ -12,17 +13,25 @@
 PINOT_DIR := tests/pinot
 PINOT_CACHE := $(PINOT_DIR)/.cache
 PINOT_CLASSPATH := $(PINOT_CACHE)/classpath.txt
+ZOOKEEPER_CLASSPATH := $(PINOT_CACHE)/zookeeper-classpath.txt
 PINOT_MVN ?= mvn
 PINOT_VENV_BIN := $(if $(BIN),$(BIN),$(VENV)/bin)
 PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
 
 .PHONY: pinot-deps test-pinot pinot-up
 
-pinot-deps: $(PINOT_CLASSPATH)
+pinot-deps: $(PINOT_CLASSPATH) $(ZOOKEEPER_CLASSPATH)
 
 $(PINOT_CLASSPATH): $(PINOT_DIR)/pom.xml
 	@mkdir -p $(PINOT_CACHE)
 	$(PINOT_MVN) -B -q -Dstyle.color=never -f $(PINOT_DIR)/pom.xml -Dmaven.repo.local=$(abspath $(PINOT_CACHE))/m2 \
+		dependency:build-classpath
+	@test -s $@ && touch $@
+
+# The ZooKeeper server of tests/pinot/ensemble (the version a managed ensemble runs), same cache.
+$(ZOOKEEPER_CLASSPATH): $(PINOT_DIR)/zookeeper-pom.xml
+	@mkdir -p $(PINOT_CACHE)
+	$(PINOT_MVN) -B -q -Dstyle.color=never -f $(PINOT_DIR)/zookeeper-pom.xml -Dmaven.repo.local=$(abspath $(PINOT_CACHE))/m2 \
 		dependency:build-classpath
 	@test -s $@ && touch $@
 

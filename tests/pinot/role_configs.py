@@ -37,6 +37,17 @@ def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
     return load_cluster(path.read_text(encoding="utf-8"), "default")
 
 
+#: The external ZooKeeper of the heterogeneous example (examples/zookeeper-dev.yaml), with its chroot.
+EXTERNAL_ZOOKEEPER = "zookeeper.zookeeper.svc.cluster.local:2181/pinot"
+
+
+def with_external_zookeeper(cluster: Mapping[str, Any], address: str = EXTERNAL_ZOOKEEPER) -> dict[str, Any]:
+    """A copy of ``cluster`` on an existing ZooKeeper at ``address`` instead of its managed ensemble."""
+    result = copy.deepcopy(dict(cluster))
+    result["spec"]["zookeeper"] = {"address": address}
+    return result
+
+
 def with_pool_properties(
     cluster: Mapping[str, Any], role: Role, properties: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -61,7 +72,10 @@ def render_cluster(cluster: Mapping[str, Any] | None = None) -> dict[Role, Rende
     configmaps = {c["metadata"]["name"]: c for c in children if c["kind"] == "ConfigMap"}
     found: dict[Role, RenderedRole] = {}
     for child in children:
-        if child["kind"] != "StatefulSet" or ROLE_LABEL not in child["spec"]["template"]["metadata"]["labels"]:
+        if (
+            child["kind"] != "StatefulSet"
+            or ROLE_LABEL not in child["spec"]["template"]["metadata"]["labels"]
+        ):
             continue  # not a pool: a managed ZooKeeper ensemble (tests/pinot/ensemble)
         role = child["spec"]["template"]["metadata"]["labels"][ROLE_LABEL]
         if role not in ROLES:

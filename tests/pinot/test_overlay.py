@@ -21,18 +21,21 @@ from .overlay import (
     zk_chroot,
     zk_chroots,
 )
-from .role_configs import load_example, render_cluster, with_pool_properties
+from .role_configs import load_example, render_cluster, with_external_zookeeper, with_pool_properties
 
 ZK_PORT = 2999
 
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[Role, RenderedRole]:
-    return render_cluster()
+    """The minimal example on an external ZooKeeper with a chroot (the overlay keeps the chroot)."""
+    return render_cluster(with_external_zookeeper(load_example()))
 
 
 def overlay(role: RenderedRole, tmp_path: Path) -> Overlaid:
-    return apply_overlay(role, zk_port=ZK_PORT, ports=PortAllocator(), role_dir=tmp_path / role.role)
+    return apply_overlay(
+        role, zk=f"127.0.0.1:{ZK_PORT}", ports=PortAllocator(), role_dir=tmp_path / role.role
+    )
 
 
 def test_the_rendering_is_what_the_example_asks_for(rendered: dict[Role, RenderedRole]) -> None:
@@ -78,7 +81,7 @@ def test_server_overlay(rendered: dict[Role, RenderedRole], tmp_path: Path) -> N
     assert out.url("livenessProbe").endswith(f":{after['pinot.server.adminapi.port']}/health/liveness")
     xms, xmx = HEAP["server"]
     assert out.jvm_options == [f"-Xms{xms}", f"-Xmx{xmx}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=200"]
-    assert overlay_violations(out, zk_port=ZK_PORT, role_dir=tmp_path / "server") == []
+    assert overlay_violations(out, zk=f"127.0.0.1:{ZK_PORT}", role_dir=tmp_path / "server") == []
 
 
 def test_controller_overlay_keeps_the_zookeeper_chroot_and_every_other_line(
@@ -101,16 +104,18 @@ def test_controller_overlay_keeps_the_zookeeper_chroot_and_every_other_line(
 def test_every_role_overlays_cleanly(rendered: dict[Role, RenderedRole], tmp_path: Path) -> None:
     ports = PortAllocator()
     for role in ROLES:
-        out = apply_overlay(rendered[role], zk_port=ZK_PORT, ports=ports, role_dir=tmp_path / role)
-        assert overlay_violations(out, zk_port=ZK_PORT, role_dir=tmp_path / role) == [], role
+        out = apply_overlay(rendered[role], zk=f"127.0.0.1:{ZK_PORT}", ports=ports, role_dir=tmp_path / role)
+        assert overlay_violations(out, zk=f"127.0.0.1:{ZK_PORT}", role_dir=tmp_path / role) == [], role
 
 
 def test_properties_added_to_a_pool_pass_through(tmp_path: Path) -> None:
-    cluster = with_pool_properties(load_example(), "controller", {"controller.admin.access.control.x": "y"})
+    cluster = with_pool_properties(
+        with_external_zookeeper(load_example()), "controller", {"controller.admin.access.control.x": "y"}
+    )
     controller = render_cluster(cluster)["controller"]
     out = overlay(controller, tmp_path)
     assert parse_properties(out.conf_text)["controller.admin.access.control.x"] == "y"
-    assert overlay_violations(out, zk_port=ZK_PORT, role_dir=tmp_path / "controller") == []
+    assert overlay_violations(out, zk=f"127.0.0.1:{ZK_PORT}", role_dir=tmp_path / "controller") == []
 
 
 def test_the_check_flags_anything_else(rendered: dict[Role, RenderedRole], tmp_path: Path) -> None:
@@ -118,7 +123,7 @@ def test_the_check_flags_anything_else(rendered: dict[Role, RenderedRole], tmp_p
     out = overlay(rendered["broker"], tmp_path)
 
     def problems(changed: Overlaid) -> list[str]:
-        return overlay_violations(changed, zk_port=ZK_PORT, role_dir=role_dir)
+        return overlay_violations(changed, zk=f"127.0.0.1:{ZK_PORT}", role_dir=role_dir)
 
     added_key = dataclasses.replace(out, conf_text=out.conf_text + "pinot.broker.hostname=127.0.0.1\n")
     assert any("keys differ" in p for p in problems(added_key))
@@ -147,3 +152,14 @@ def test_chroots(rendered: dict[Role, RenderedRole]) -> None:
     assert zk_chroot("zk-0:2181,zk-1:2181/a/b/") == "/a/b"
     assert zk_chroot("zk:2181") == ""
     assert zk_chroots(rendered) == {"/pinot"}
+    assert zk_chroots(render_cluster()) == set()  # the example's managed ensemble: Pinot at its root
+
+
+def test_a_managed_ensemble_is_replaced_by_every_local_server(tmp_path: Path) -> None:
+    broker = render_cluster()["broker"]
+    hosts = broker.args[broker.args.index("-zkAddress") + 1]
+    assert hosts == "pinot-dev-zookeeper-0.pinot-dev-zookeeper-headless.default.svc:2181"
+    local = f"{LOOPBACK}:2001,{LOOPBACK}:2002,{LOOPBACK}:2003"
+    out = apply_overlay(broker, zk=local, ports=PortAllocator(), role_dir=tmp_path / "broker")
+    assert out.args[out.args.index("-zkAddress") + 1] == local
+    assert overlay_violations(out, zk=local, role_dir=tmp_path / "broker") == []

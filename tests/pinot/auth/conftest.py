@@ -17,13 +17,14 @@ from ..harness import Cluster
 from ..jobs import SECRET_NAME, JobRunner
 from ..overlay import RenderedRole, Role
 from ..rest import PinotRest
-from ..role_configs import load_example, render_cluster, with_pool_properties
+from ..role_configs import load_example, render_cluster, with_external_zookeeper, with_pool_properties
 from .principals import ADMIN, AUTH_PROPERTIES, secret
 
 
 @pytest.fixture(scope="package")
 def rendered() -> dict[Role, RenderedRole]:
-    cluster = with_pool_properties(load_example(), "controller", AUTH_PROPERTIES)
+    # On an external ZooKeeper with a chroot (the harness creates it, as whoever runs that ZooKeeper must).
+    cluster = with_pool_properties(with_external_zookeeper(load_example()), "controller", AUTH_PROPERTIES)
     cluster["spec"]["auth"] = {"secretRef": {"name": SECRET_NAME}}
     return render_cluster(cluster)
 
