@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ..conftest import log
 from ..documents import offline_table, schema, schema_spec, table_spec
 from ..ensemble_harness import LocalEnsemble
 from ..ensemble_overlay import RenderedEnsemble, ensemble_violations
@@ -110,7 +111,7 @@ def test_a_rollout_in_statefulset_order_keeps_pinot_up_with_at_most_two_election
         query(pinot, f"SELECT COUNT(*) FROM {TABLE}")
         time.sleep(min_ready)
     elections = sum(1 for before, after in itertools.pairwise(leaders) if before != after)
-    print(f"pinot[ensemble]: leaders during the rollout {leaders}: {elections} election(s)")
+    log(f"pinot[ensemble]: leaders (ordinals) during the rollout {leaders}: {elections} election(s)")
     assert elections <= 2
     written = jobs.apply("schema", schema_spec(schema("views")))
     assert (written.exit_code, written.reason) == (0, "Created"), written
