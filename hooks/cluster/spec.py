@@ -267,7 +267,8 @@ class ManagedZooKeeper(_Strict):
     affinity: Passthrough | None = Field(
         default=None,
         description=(
-            "Pod affinity (core/v1 Affinity); replaces the default, which prefers distinct nodes for the servers."
+            "Pod affinity (core/v1 Affinity); replaces the default, which prefers distinct nodes for "
+            "the servers."
         ),
     )
     topologySpreadConstraints: list[Passthrough] | None = Field(
