@@ -51,7 +51,13 @@ def test_each_readme_curl_gets_a_real_answer(line: str, server: str) -> None:
         )
     else:
         kinds = {c["kind"] for c in json.loads(body)["children"]}
-        assert code == "200" and kinds == {"StatefulSet", "Service", "ConfigMap", "PodDisruptionBudget"}
+        assert code == "200" and kinds == {
+            "StatefulSet",
+            "Service",
+            "ConfigMap",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+        }
 
 
 @pytest.mark.parametrize("ready", [False, True])

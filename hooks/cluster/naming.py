@@ -44,6 +44,10 @@ def role_service_name(cluster: str, role: Role) -> str:
     return f"{cluster}-{role.value}"
 
 
+def external_service_name(cluster: str, role: Role) -> str:
+    return f"{cluster}-{role.value}-external"
+
+
 def selector_labels(cluster: str, pool: str) -> dict[str, str]:
     return {CLUSTER_LABEL: cluster, POOL_LABEL: pool}
 

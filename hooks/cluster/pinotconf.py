@@ -80,24 +80,36 @@ class ConfigInput:
     cluster_name: str
     zookeeper: str
     properties: Mapping[str, str]
+    # Keys the cluster's production settings write (hooks.cluster.features), after the template's.
+    owned: tuple[tuple[str, str], ...] = ()
+    # The controller's data dir when it is not the pod's own (the deep store's URI).
+    data_dir: str | None = None
 
 
 def render_config(config: ConfigInput) -> str:
     merged = dict(ROLE_DEFAULTS[config.role])
     merged.update(config.properties)
     properties = tuple(sorted(merged.items()))
+    owned = (config.owned, config.data_dir or DATA_DIR[config.role])
     if not _properties_render_apart(config.role):
-        return _render(config.role, config.pool, config.cluster_name, config.zookeeper, properties)
+        return _render(config.role, config.pool, config.cluster_name, config.zookeeper, properties, *owned)
     # Most edits change properties only: the owned block is rendered once per pool.
-    owned = _owned_block(config.role, config.pool, config.cluster_name, config.zookeeper)
-    return owned + _properties_block(properties)
+    block = _owned_block(config.role, config.pool, config.cluster_name, config.zookeeper, *owned)
+    return block + _properties_block(properties)
 
 
 @lru_cache(maxsize=512)
-def _owned_block(role: Role, pool: str, cluster_name: str, zookeeper: str) -> str:
+def _owned_block(
+    role: Role,
+    pool: str,
+    cluster_name: str,
+    zookeeper: str,
+    features: tuple[tuple[str, str], ...],
+    data_dir: str,
+) -> str:
     """The role's file without properties: its rendering for none, less what properties.j2 writes
     for none."""
-    whole = _render(role, pool, cluster_name, zookeeper, ())
+    whole = _render(role, pool, cluster_name, zookeeper, (), features, data_dir)
     return whole[: len(whole) - len(_properties_block(()))]
 
 
@@ -134,7 +146,13 @@ def renders_apart(env: jinja2.Environment, role_source: str, properties_source: 
 
 @lru_cache(maxsize=512)
 def _render(
-    role: Role, pool: str, cluster_name: str, zookeeper: str, properties: tuple[tuple[str, str], ...]
+    role: Role,
+    pool: str,
+    cluster_name: str,
+    zookeeper: str,
+    properties: tuple[tuple[str, str], ...],
+    features: tuple[tuple[str, str], ...] = (),
+    data_dir: str | None = None,
 ) -> str:
     """The text is a pure function of the template's inputs, and most pools are unchanged from one
     sync to the next: each distinct input is rendered once."""
@@ -143,7 +161,8 @@ def _render(
         cluster_name=cluster_name,
         zookeeper=zookeeper,
         ports=PORTS,
-        data_dir=DATA_DIR[role],
+        data_dir=data_dir or DATA_DIR[role],
+        features=list(features),
         properties=list(properties),
     )
 
@@ -167,6 +186,7 @@ def owned_keys(role: Role) -> frozenset[str]:
         zookeeper=probe.zookeeper,
         ports=PORTS,
         data_dir=DATA_DIR[role],
+        features=[],
         properties=[],
     )
     return frozenset(parse_keys(rendered))

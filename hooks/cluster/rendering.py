@@ -16,6 +16,7 @@ from typing import Any
 from hooks import jsonio
 from hooks.children import CHILD_DEPTH, EncodedChild, encoded_child
 from hooks.cluster import naming
+from hooks.cluster.features import additions
 from hooks.cluster.pinotconf import ConfigInput, render_config
 from hooks.cluster.services import config_map, disruption_budget, headless_service
 from hooks.cluster.settings import PoolSettings
@@ -122,6 +123,7 @@ def _encoded_template_parts(inputs: PodInputs) -> tuple[Encoded, dict[str, Encod
 
 
 def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
+    added = additions(pool.role, cluster.features)
     text = render_config(
         ConfigInput(
             role=pool.role,
@@ -129,16 +131,19 @@ def _render(pool: PoolSettings, cluster: ClusterContext) -> RenderedPool:
             cluster_name=cluster.helix_cluster,
             zookeeper=cluster.zookeeper,
             properties=pool.pinot.properties,
+            owned=added.config,
+            data_dir=added.data_dir,
         )
     )
-    digest = content_hash(text)
+    # The ConfigMap's name covers every file in it: pods keep the content they started with.
+    digest = content_hash(text) if not added.files else content_hash([text, *added.files])
     name = naming.config_map_name(cluster.name, pool.name, digest)
     metadata, spec = _encoded_template_parts(pod_inputs(pool, cluster))
-    template = {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(name)}}
+    template = {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(name, added.volumes)}}
     template_json = jsonio.dumps_nested(template, TEMPLATE_DEPTH)
     companions = (
         *_pool_services(cluster.name, pool.name, pool.role),
-        encoded_child(config_map(pool, cluster, name, digest, text)),
+        encoded_child(config_map(pool, cluster, name, digest, text, added.files)),
     )
     wanted = immutable_spec(pool, cluster)
     immutable = tuple((key, wanted.get(key)) for key in IMMUTABLE_STATEFULSET_FIELDS)

@@ -8,7 +8,7 @@ from typing import Any
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import config_file_name
 from hooks.cluster.settings import PoolSettings
-from hooks.cluster.spec import Role
+from hooks.cluster.spec import ExternalService, Role
 from hooks.cluster.workload import ClusterContext, container_ports
 
 JsonObject = dict[str, Any]
@@ -46,7 +46,8 @@ def role_service(
 ) -> JsonObject:
     """`<cluster>-controller` / `<cluster>-broker`: one address for every pool of the role.
 
-    Its type and annotations are those of the first pool of the role in rollout order."""
+    Its type and annotations are those of the role's pools (validation refuses pools of one role
+    that ask for different ones)."""
     metadata: JsonObject = {
         "name": naming.role_service_name(cluster, role),
         "labels": {**naming.common_labels(cluster), "app.kubernetes.io/component": role.value},
@@ -81,7 +82,12 @@ def disruption_budget(cluster: str, pool: str, role: Role) -> JsonObject:
 
 
 def config_map(
-    pool: PoolSettings, cluster: ClusterContext, name: str, config_hash: str, text: str
+    pool: PoolSettings,
+    cluster: ClusterContext,
+    name: str,
+    config_hash: str,
+    text: str,
+    files: tuple[tuple[str, str], ...] = (),
 ) -> JsonObject:
     return {
         "apiVersion": "v1",
@@ -91,5 +97,26 @@ def config_map(
             "labels": naming.pool_labels(cluster.name, pool.name, pool.role, ""),
             "annotations": {naming.CONFIG_HASH_ANNOTATION: config_hash},
         },
-        "data": {config_file_name(pool.role): text},
+        "data": {config_file_name(pool.role): text, **dict(files)},
     }
+
+
+def external_service(cluster: str, role: Role, service: ExternalService) -> JsonObject:
+    """`<cluster>-controller-external` / `<cluster>-broker-external`: the role's port for clients
+    outside the Kubernetes cluster, as the Apache Pinot Helm chart offers."""
+    metadata: JsonObject = {
+        "name": naming.external_service_name(cluster, role),
+        "labels": {**naming.common_labels(cluster), "app.kubernetes.io/component": role.value},
+    }
+    if service.annotations:
+        metadata["annotations"] = dict(sorted(service.annotations.items()))
+    spec: JsonObject = {
+        "ports": _service_ports(role),
+        "selector": naming.role_selector(cluster, role),
+        "type": service.type,
+    }
+    if service.loadBalancerSourceRanges:
+        spec["loadBalancerSourceRanges"] = list(service.loadBalancerSourceRanges)
+    if service.externalTrafficPolicy:
+        spec["externalTrafficPolicy"] = service.externalTrafficPolicy
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}

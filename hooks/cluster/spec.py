@@ -309,8 +309,141 @@ class SecretRef(_Strict):
     name: str = Field(min_length=1, max_length=253, description="Name of the Secret in the same namespace.")
 
 
+class SecretKeyRef(_Strict):
+    name: str = Field(min_length=1, max_length=253, description="Name of the Secret in the same namespace.")
+    key: str = Field(min_length=1, max_length=253, description="Key in the Secret.")
+
+
+# A principal name: Pinot lists principals comma-separated and keys their settings by name, and
+# compares names after relaxing case, '-' and '_' (checked in hooks.cluster.featurechecks).
+PRINCIPAL = pattern(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$",
+    "must be letters, digits, '-' and '_', starting with a letter or digit (at most 63)",
+)
+
+
+class Reader(_Strict):
+    username: str = Field(
+        max_length=63, pattern=PRINCIPAL, description="The principal's name, as clients log in."
+    )
+    secretRef: SecretRef = Field(description="Secret whose key `password` holds the principal's password.")
+
+
+class BasicAuth(_Strict):
+    enabled: bool = Field(
+        default=False,
+        description="Turn Pinot's basic auth on for controllers and brokers (passwords from Secrets, "
+        "read by Pinot from the environment).",
+    )
+    adminUsername: str = Field(
+        default="admin",
+        max_length=63,
+        pattern=PRINCIPAL,
+        description="Name of the admin principal: the `username` of the Secret in spec.auth.secretRef, "
+        "whose `password` is its password.",
+    )
+    readers: list[Reader] | None = Field(
+        default=None, max_length=16, description="Principals with READ permission on the controller."
+    )
+
+
 class Auth(_Strict):
     secretRef: SecretRef = Field(description="Secret with the keys username and password.")
+    basic: BasicAuth | None = Field(default=None, description="Pinot's own basic authentication.")
+
+
+class DeepStoreFiles(_Strict):
+    secretName: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="Secret mounted read-only at /var/pinot/deepstore/secret (key files, keytabs).",
+    )
+    configMapName: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="ConfigMap mounted read-only at /var/pinot/deepstore/config (e.g. Hadoop configuration).",
+    )
+
+
+class DeepStore(_Strict):
+    uri: str = Field(
+        min_length=1,
+        max_length=1024,
+        pattern=pattern(
+            r"^(s3|gs|abfss|adl2|hdfs|file)://",
+            "must start with s3://, gs://, abfss://, adl2://, hdfs:// or file://",
+        ),
+        description="Where segments live (controller.data.dir): s3://, gs://, abfss://, adl2://, hdfs://, "
+        "or file:// on a volume every controller mounts.",
+    )
+    options: dict[str, Annotated[str, Field(max_length=1024)]] | None = Field(
+        default=None,
+        max_length=64,
+        description="Settings of the filesystem plugin (e.g. region, endpoint), written as "
+        "pinot.<role>.storage.factory.<scheme>.<option>.",
+    )
+    secretOptions: dict[str, SecretKeyRef] | None = Field(
+        default=None,
+        max_length=16,
+        description="Settings of the filesystem plugin read from Secrets (e.g. accessKey, secretKey): "
+        "passed as environment variables and read by Pinot as ${env:...}.",
+    )
+    files: DeepStoreFiles | None = Field(default=None, description="Files the filesystem plugin reads.")
+    volume: Passthrough | None = Field(
+        default=None,
+        description="For file:// only: the shared volume (core/v1 VolumeSource, e.g. a ReadWriteMany "
+        "persistentVolumeClaim) mounted at the URI's path on every controller.",
+    )
+
+
+class Metrics(_Strict):
+    enabled: bool = Field(default=False, description="Run the image's Prometheus JMX exporter agent.")
+    port: Int32 = Field(
+        default=8008, ge=1024, le=65535, description="Port of the metrics endpoint (/metrics)."
+    )
+
+
+class ExternalService(_Strict):
+    type: Literal["LoadBalancer", "NodePort"] = Field(default="LoadBalancer", description="Service type.")
+    annotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
+        default=None, max_length=64, description="Service annotations."
+    )
+    loadBalancerSourceRanges: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=64,
+        description="CIDRs allowed through the load balancer (LoadBalancer only).",
+    )
+    externalTrafficPolicy: Literal["Cluster", "Local"] | None = Field(
+        default=None, description="Cluster, or Local to keep client source addresses."
+    )
+
+
+class ExternalServices(_Strict):
+    controller: ExternalService | None = Field(
+        default=None, description="Service <cluster>-controller-external."
+    )
+    broker: ExternalService | None = Field(default=None, description="Service <cluster>-broker-external.")
+
+
+class NetworkPolicySettings(_Strict):
+    enabled: bool = Field(default=True, description="Render the cluster's NetworkPolicy.")
+    brokerClients: list[Passthrough] | None = Field(
+        default=None,
+        max_length=32,
+        description="NetworkPolicyPeers admitted to the broker query port (unset: the namespace's pods).",
+    )
+    controllerClients: list[Passthrough] | None = Field(
+        default=None,
+        max_length=32,
+        description="NetworkPolicyPeers admitted to the controller port besides the cluster and its Jobs.",
+    )
+    metricsClients: list[Passthrough] | None = Field(
+        default=None,
+        max_length=32,
+        description="NetworkPolicyPeers admitted to the metrics port; unset: any source.",
+    )
 
 
 class Rollout(_Strict):
@@ -369,6 +502,18 @@ class SpecShell(_Strict):
     auth: Auth | None = Field(default=None, description="Basic-auth credentials for the Pinot REST API.")
     rollout: Rollout = Field(
         default=Rollout(), description="Rollout settings.", json_schema_extra=defaulted()
+    )
+    deepStore: DeepStore | None = Field(default=None, description="Where segments are kept (deep store).")
+    metrics: Metrics = Field(
+        default=Metrics(), description="Prometheus metrics of the Pinot pods.", json_schema_extra=defaulted()
+    )
+    networkPolicy: NetworkPolicySettings = Field(
+        default=NetworkPolicySettings(),
+        description="The cluster's NetworkPolicy.",
+        json_schema_extra=defaulted(),
+    )
+    externalServices: ExternalServices | None = Field(
+        default=None, description="Services for clients outside the Kubernetes cluster."
     )
     defaults: Annotated[Defaults, _remembered(DEFAULTS)] = Field(
         default=Defaults(),

@@ -19,6 +19,9 @@ from hooks.children import (
     sort_children,
 )
 from hooks.cluster import ensemble, naming
+from hooks.cluster.clusterwide import cluster_children
+from hooks.cluster.featurechecks import feature_errors
+from hooks.cluster.features import features
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
@@ -46,7 +49,8 @@ STATEFULSET = ("apps/v1", "StatefulSet")
 SERVICE = ("v1", "Service")
 CONFIGMAP = ("v1", "ConfigMap")
 PDB = ("policy/v1", "PodDisruptionBudget")
-CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB)
+NETWORKPOLICY = ("networking.k8s.io/v1", "NetworkPolicy")
+CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB, NETWORKPOLICY)
 MAX_ERRORS_IN_MESSAGE = 10
 CLOCK_STATES = (PoolState.ROLLING_OUT, PoolState.DEGRADED)  # states decided by elapsed time
 
@@ -66,6 +70,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         errors = [e for pool in pools for e in _pool_errors(pool)]
         errors += ensemble.spec_errors(spec, spec.clusterName or parent.metadata.name)
         errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
+        errors += feature_errors(spec, parent.metadata.name)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
 
@@ -97,6 +102,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         problems = ensemble_problems + problems
     planned = [managed.planned, *steps] if managed is not None else steps
     units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]
+    children += cluster_children(cluster.name, spec)
     removing, kept = _removed_pools(cluster.name, set(rendered), observed)
     children += kept
     if spec.paused:
@@ -152,6 +158,7 @@ def _context(
         image_pull_policy=spec.imagePullPolicy,
         image_pull_secrets=[ref.name for ref in spec.imagePullSecrets or []],
         zookeeper_managed=managed is not None,
+        features=features(spec, name, namespace),
     )
 
 

@@ -36,6 +36,8 @@ MAX_CLUSTER_AND_POOL = 50
 RESERVED_ENV = frozenset({"JAVA_OPTS"})
 # A Java long, as Pinot reads it; the grace period derived from it is an int64 seconds.
 MAX_DRAIN_MS = 2**63 - 1
+# Owned keys that a first-class field of the spec sets (named when the key is refused).
+FIRST_CLASS_FIELDS = {"controller.data.dir": "spec.deepStore"}
 
 
 def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecError]]:
@@ -174,7 +176,12 @@ def _pinot_errors(path: str, pinot: PinotSettings, role: Role | None) -> list[Sp
         if not PROPERTY_KEY.match(key):
             errors.append(SpecError(where, "keys may hold only letters, digits, '.', '_' and '-'"))
         elif any(key in owned_keys(r) for r in roles):
-            errors.append(SpecError(where, "is owned by the control plane and cannot be set"))
+            instead = FIRST_CLASS_FIELDS.get(key)
+            errors.append(
+                SpecError(where, f"is owned by the control plane: set {instead} instead")
+                if instead
+                else SpecError(where, "is owned by the control plane and cannot be set")
+            )
         if "\n" in value or "\r" in value:
             errors.append(SpecError(where, "values must be a single line"))
     for i, plugin in enumerate(pinot.plugins or []):

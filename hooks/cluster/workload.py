@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from hooks.cluster import naming
+from hooks.cluster import naming, pinotauth
+from hooks.cluster.features import NONE, NOTHING, Additions, Features, additions
 from hooks.cluster.pinotconf import CONFIG_DIR, DATA_DIR, PORTS, config_file_path
 from hooks.cluster.quantity import canonical_quantity, canonical_resources
 from hooks.cluster.settings import EffectiveKubernetes, PoolSettings
@@ -48,6 +49,7 @@ class ClusterContext:
     image_pull_secrets: list[str]
     # The pools' StatefulSets record it (hooks.cluster.ensemble refuses a switch from what they say).
     zookeeper_managed: bool = False
+    features: Features = NONE  # deep store, basic auth, metrics (hooks.cluster.features)
 
 
 def restricted_pod_security(run_as: int) -> JsonObject:
@@ -120,15 +122,19 @@ def start_args(role: Role, cluster: ClusterContext) -> list[str]:
     ]
 
 
-def java_opts(pool: PoolSettings) -> str:
+def java_opts(pool: PoolSettings, added: Additions = NOTHING) -> str:
     base = pool.pinot.jvm_opts if pool.pinot.jvm_opts is not None else DEFAULT_JVM_OPTS[pool.role]
     parts = [
         base.strip(),
         f"-Dlog4j2.configurationFile=/opt/pinot/etc/conf/pinot-{pool.role.value}-log4j2.xml",
         "-Dplugins.dir=/opt/pinot/plugins",
+        *added.java_flags,
     ]
     if pool.pinot.plugins:
-        parts.append("-Dplugins.include=" + ",".join(pool.pinot.plugins))
+        # A pool that restricts its plugins still loads the deep store's filesystem. Pinot's
+        # PluginManager splits plugins.include on ';'.
+        wanted = [*pool.pinot.plugins, *(p for p in added.plugins if p not in pool.pinot.plugins)]
+        parts.append("-Dplugins.include=" + ";".join(wanted))
     return " ".join(part for part in parts if part)
 
 
@@ -189,7 +195,7 @@ def pod_inputs(pool: PoolSettings, cluster: ClusterContext) -> PodInputs:
         pool.name,
         pool.role,
         pool.image,
-        java_opts(pool),
+        java_opts(pool, additions(pool.role, cluster.features)),
         grace_seconds(pool, pool.pinot.properties),
         storage_size(pool),
         pool.kubernetes,
@@ -199,22 +205,27 @@ def pod_inputs(pool: PoolSettings, cluster: ClusterContext) -> PodInputs:
 
 def pod_template(inputs: PodInputs, config_map: str) -> JsonObject:
     metadata, spec = pod_template_parts(inputs)
-    return {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(config_map)}}
+    added = additions(inputs.role, inputs.cluster.features)
+    return {"metadata": metadata, "spec": {**spec, "volumes": pod_volumes(config_map, added.volumes)}}
 
 
-def pod_volumes(config_map: str) -> list[JsonObject]:
+def pod_volumes(config_map: str, extra: tuple[JsonObject, ...] = ()) -> list[JsonObject]:
     """The pod spec's volumes: the only part of a pod template that names the config map."""
-    return [{"name": "config", "configMap": {"name": config_map}}, {"name": "logs", "emptyDir": {}}]
+    volumes = [{"name": "config", "configMap": {"name": config_map}}, {"name": "logs", "emptyDir": {}}]
+    return [*volumes, *(dict(volume) for volume in extra)]
 
 
 def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
     """The pod template's metadata, and its spec without `volumes`."""
     kube, role, cluster = inputs.kubernetes, inputs.role, inputs.cluster
+    added = additions(role, cluster.features)
     mounts = [{"name": "config", "mountPath": CONFIG_DIR[role], "readOnly": True}]
     mounts.append({"name": "logs", "mountPath": "/opt/pinot/logs"})
     if inputs.storage_size is not None:
         mounts.append({"name": "data", "mountPath": DATA_DIR[role]})
+    mounts += [dict(mount) for mount in added.mounts]
     env: list[JsonObject] = [{"name": "JAVA_OPTS", "value": inputs.java_opts}]
+    env += [dict(entry) for entry in added.env]
     for entry in kube.env or []:
         # The API server drops `value: ""`; emitting it would differ from the stored object forever.
         env.append({k: v for k, v in entry.items() if not (k == "value" and v == "")})
@@ -223,7 +234,7 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
         "image": inputs.image,
         "args": start_args(role, cluster),
         "env": env,
-        "ports": container_ports(role),
+        "ports": [*container_ports(role), *(dict(port) for port in added.ports)],
         **probes(role),
         "securityContext": restricted_container_security(),
         "volumeMounts": mounts,
@@ -247,12 +258,19 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
         "topologySpreadConstraints": kube.topology_spread,
     }
     spec.update({key: value for key, value in optional.items() if value})
+    if added.auth is not None:
+        spec["initContainers"] = pinotauth.init_containers(
+            role, added.auth, inputs.image, restricted_container_security()
+        )
+        if cluster.image_pull_policy:
+            spec["initContainers"][0]["imagePullPolicy"] = cluster.image_pull_policy
     if cluster.image_pull_secrets:
         spec["imagePullSecrets"] = [{"name": name} for name in cluster.image_pull_secrets]
     labels = naming.pool_labels(cluster.name, inputs.pool, role, naming.image_version(inputs.image))
     metadata: JsonObject = {"labels": {**kube.pod_labels, **labels}}
-    if kube.pod_annotations:
-        metadata["annotations"] = dict(kube.pod_annotations)
+    annotations = {**dict(added.annotations), **kube.pod_annotations}
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
     return metadata, spec
 
 

@@ -57,6 +57,7 @@ def declared_child_types() -> set[tuple[str, str]]:
                     "services": "Service",
                     "configmaps": "ConfigMap",
                     "poddisruptionbudgets": "PodDisruptionBudget",
+                    "networkpolicies": "NetworkPolicy",
                 }
                 return {(c["apiVersion"], kinds[c["resource"]]) for c in doc["spec"]["childResources"]}
     raise AssertionError("no CompositeController for pinotclusters under metacontroller/")

@@ -52,6 +52,7 @@ def test_fresh_install_creates_the_ensemble_and_nothing_of_pinot() -> None:
     body = sync(parent(managed_spec()))
     assert sorted((c["kind"], c["metadata"]["name"]) for c in body["children"]) == [
         ("ConfigMap", next(n for n in by_name(body, "ConfigMap"))),
+        ("NetworkPolicy", "demo-pinot"),  # from the start, like the role Services
         ("PodDisruptionBudget", ZK),
         ("Service", "demo-broker"),
         ("Service", "demo-controller"),

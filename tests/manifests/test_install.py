@@ -49,6 +49,7 @@ CONTROLLERS: dict[str, JsonObject] = {
             ("v1", "services"): "InPlace",
             ("v1", "configmaps"): "InPlace",
             ("policy/v1", "poddisruptionbudgets"): "InPlace",
+            ("networking.k8s.io/v1", "networkpolicies"): "InPlace",
         },
         "hooks": {"sync": "/sync/pinotcluster"},
         "resync": 60,

@@ -19,6 +19,7 @@ Modelled per kind:
   externalTrafficPolicy for NodePort/LoadBalancer.
 - Job: parallelism, completions, backoffLimit, completionMode, suspend, podReplacementPolicy,
   the generated selector and the controller-uid/job-name labels on the template.
+- NetworkPolicy: policyTypes and port protocol.
 - PodDisruptionBudget and ConfigMap: nothing.
 Not modelled: `creationTimestamp: null` inside templates (older API servers print it), admission
 plugins (LimitRanger, PodSecurity) and mutating webhooks.
@@ -202,6 +203,17 @@ def pod(obj: JsonObject, allocate: Allocator) -> None:
     spec.setdefault("enableServiceLinks", True)
 
 
+def network_policy(obj: JsonObject, allocate: Allocator) -> None:
+    """policyTypes from the rules present; TCP for a port without protocol."""
+    spec = obj.setdefault("spec", {})
+    if "policyTypes" not in spec:
+        spec["policyTypes"] = ["Ingress", *(["Egress"] if spec.get("egress") else [])]
+    for direction in ("ingress", "egress"):
+        for rule in spec.get(direction) or []:
+            for port in rule.get("ports") or []:
+                port.setdefault("protocol", "TCP")
+
+
 def nothing(obj: JsonObject, allocate: Allocator) -> None:
     return None
 
@@ -228,6 +240,7 @@ DEFAULTERS: dict[tuple[str, str], Callable[[JsonObject, Allocator], None]] = {
     ("v1", "Pod"): pod,
     ("v1", "ConfigMap"): nothing,
     ("policy/v1", "PodDisruptionBudget"): nothing,
+    ("networking.k8s.io/v1", "NetworkPolicy"): network_policy,
 }
 
 

@@ -48,6 +48,7 @@ BUILTINS: tuple[ResourceType, ...] = (
     ResourceType("apps/v1", "ControllerRevision", "controllerrevisions", status_subresource=False),
     ResourceType("batch/v1", "Job", "jobs"),
     ResourceType("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+    ResourceType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", status_subresource=False),
 )
 
 

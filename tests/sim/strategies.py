@@ -59,8 +59,6 @@ def kubernetes_settings(draw: st.DrawFn, role: str) -> JsonObject:
         kube["env"] = [{"name": "EXTRA", "value": draw(st.sampled_from(["", "1"]))}]
     if draw(st.booleans()):
         kube["tolerations"] = [{"key": "pinot", "operator": "Exists", "effect": "NoSchedule"}]
-    if role in ("controller", "broker") and draw(st.booleans()):
-        kube["service"] = {"type": "NodePort", "annotations": {"a": "b"}}
     return kube
 
 
@@ -94,6 +92,14 @@ def cluster_specs(draw: st.DrawFn, max_pools: int = 5) -> JsonObject:
         role = max(counts, key=lambda r: counts[r] - (1 if r != "minion" else 0))
         counts[role] -= 1
     pools = [draw(pool(role, i)) for role in ROLES for i in range(counts[role])]
+    for role in ("controller", "broker"):  # one Service per role: its pools ask alike
+        if draw(st.booleans()):
+            for entry in pools:
+                if entry["role"] == role:
+                    entry.setdefault("kubernetes", {})["service"] = {
+                        "type": "NodePort",
+                        "annotations": {"a": "b"},
+                    }
     pools = draw(st.permutations(pools))
     extra: JsonObject = {}
     if draw(st.booleans()):
@@ -102,7 +108,17 @@ def cluster_specs(draw: st.DrawFn, max_pools: int = 5) -> JsonObject:
         extra["defaults"] = {"common": {"pinot": {"properties": draw(properties)}}}
     if draw(st.booleans()):
         extra["imagePullPolicy"] = draw(st.sampled_from(["IfNotPresent", "Always"]))
+    if draw(st.booleans()) or controller_replicas(list(pools)) > 1:
+        extra["deepStore"] = DEEP_STORE
     return specs.cluster(pools=list(pools), image=draw(st.sampled_from(IMAGES[:2])), **extra)
+
+
+# Several controllers need a deep store (the hook refuses them without one).
+DEEP_STORE: JsonObject = {"uri": "s3://segments/sim", "options": {"region": "us-east-1"}}
+
+
+def controller_replicas(pools: list[JsonObject]) -> int:
+    return sum(int(p.get("replicas", 1)) for p in pools if p["role"] == "controller")
 
 
 def ready_delays(obj: JsonObject) -> st.SearchStrategy[dict[str, int]]:
@@ -139,9 +155,22 @@ class Edit:
             target["replicas"] = max(
                 minimum, min(3, target.get("replicas", 1) + (1 if self.value % 2 else -1))
             )
+            if controller_replicas(pools) > 1:
+                spec.setdefault("deepStore", DEEP_STORE)
         elif self.action == "add":
             role = ("broker", "server", "minion")[self.value % 3]
-            pools.append({"name": f"{PREFIX[role]}x{serial}", "role": role, "replicas": 1})
+            added: JsonObject = {"name": f"{PREFIX[role]}x{serial}", "role": role, "replicas": 1}
+            service = next(
+                (
+                    p["kubernetes"]["service"]
+                    for p in pools
+                    if p["role"] == role and "service" in p.get("kubernetes", {})
+                ),
+                None,
+            )
+            if service is not None:  # pools of one role share its Service
+                added["kubernetes"] = {"service": copy.deepcopy(service)}
+            pools.append(added)
         elif self.action == "remove":
             same_role = [p for p in pools if p["role"] == target["role"]]
             if target["role"] == "minion" or len(same_role) > 1:
@@ -152,8 +181,9 @@ class Edit:
             spec["deploymentOrder"] = [ROLES[(i + self.value) % 4] for i in range(4)]
         elif self.action == "service":
             first = next(p for p in pools if p["role"] in ("controller", "broker"))
-            kube = first.setdefault("kubernetes", {})
-            kube["service"] = {"type": ("ClusterIP", "NodePort", "LoadBalancer")[self.value % 3]}
+            for same_role in (p for p in pools if p["role"] == first["role"]):
+                kube = same_role.setdefault("kubernetes", {})
+                kube["service"] = {"type": ("ClusterIP", "NodePort", "LoadBalancer")[self.value % 3]}
         elif self.action == "pause":
             spec["paused"] = not spec.get("paused", False)
         elif self.action == "break":

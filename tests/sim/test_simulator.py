@@ -399,6 +399,7 @@ def test_requests_key_children_by_name_in_v1_and_namespace_slash_name_in_v2(stan
             "Service.v1",
             "ConfigMap.v1",
             "PodDisruptionBudget.policy/v1",
+            "NetworkPolicy.networking.k8s.io/v1",
         }
         keys[version] = list(last.children["ConfigMap.v1"])
     assert keys == {"v1": ["c"], "v2": [f"{NAMESPACE}/c"]}

@@ -1,0 +1,93 @@
+"""The cluster's NetworkPolicy: who may reach the Pinot pods, and on which ports.
+
+- Pinot pods of the cluster reach each other on every port (Helix, queries, segment transfer,
+  the multi-stage engine).
+- The control plane's Jobs in the namespace (schemas, tables, tenants) reach the controller.
+- Broker queries come from `brokerClients` (unset: every pod of the namespace); the controller's
+  port (its REST API can delete tables) only from `controllerClients` besides the two above.
+- An external Service's `loadBalancerSourceRanges` are admitted to its role's port.
+- The metrics port, when metrics are on, from `metricsClients` (unset: any source).
+
+Only ingress is restricted: Pinot reaches ZooKeeper, the deep store and streams wherever they are.
+Kubelet probes come from the node and are not subject to the policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hooks.cluster import naming
+from hooks.cluster.pinotconf import PORTS
+from hooks.cluster.spec import ExternalServices, NetworkPolicySettings, Role
+
+JsonObject = dict[str, Any]
+
+# Labels every Job of the control plane carries (hooks.resources.naming.run_labels).
+JOB_LABELS = {
+    "app.kubernetes.io/name": "pinot-control-plane",
+    "app.kubernetes.io/managed-by": "pinot-control-plane",
+}
+EVERY_POD_OF_THE_NAMESPACE: JsonObject = {"podSelector": {}}
+
+
+@dataclass(frozen=True)
+class PolicyInputs:
+    broker_clients: tuple[JsonObject, ...]
+    controller_clients: tuple[JsonObject, ...]
+    metrics_clients: tuple[JsonObject, ...] | None  # None: any source
+    metrics_port: int | None
+
+
+def inputs(
+    settings: NetworkPolicySettings, external: ExternalServices | None, metrics_port: int | None
+) -> PolicyInputs | None:
+    if not settings.enabled:
+        return None
+    brokers = list(
+        settings.brokerClients if settings.brokerClients is not None else [EVERY_POD_OF_THE_NAMESPACE]
+    )
+    controllers = list(settings.controllerClients or [])
+    for role, peers in ((Role.BROKER, brokers), (Role.CONTROLLER, controllers)):
+        service = getattr(external, role.value) if external is not None else None
+        for cidr in (service.loadBalancerSourceRanges or []) if service is not None else []:
+            peers.append({"ipBlock": {"cidr": cidr}})
+    metrics = tuple(settings.metricsClients) if settings.metricsClients is not None else None
+    return PolicyInputs(tuple(brokers), tuple(controllers), metrics, metrics_port)
+
+
+def policy_name(cluster: str) -> str:
+    return f"{cluster}-pinot"
+
+
+def _port(port: int) -> JsonObject:
+    return {"port": port, "protocol": "TCP"}
+
+
+def network_policy(cluster: str, policy: PolicyInputs) -> JsonObject:
+    """One policy over every pod of the cluster. A port rule admits to that port of any of them,
+    and only the role it belongs to listens on it (controller 9000, broker 8099)."""
+    own = {"podSelector": {"matchLabels": {naming.CLUSTER_LABEL: cluster}}}
+    jobs = {"podSelector": {"matchLabels": dict(JOB_LABELS)}}
+    ingress: list[JsonObject] = [
+        {"from": [own]},
+        {"from": [jobs, *policy.controller_clients], "ports": [_port(PORTS["controller"])]},
+    ]
+    if policy.broker_clients:
+        ingress.append({"from": list(policy.broker_clients), "ports": [_port(PORTS["broker"])]})
+    # An empty `from` admits every source: no clients listed means no rule.
+    if policy.metrics_port is not None and policy.metrics_clients != ():
+        metrics_rule: JsonObject = {"ports": [_port(policy.metrics_port)]}
+        if policy.metrics_clients is not None:
+            metrics_rule["from"] = list(policy.metrics_clients)
+        ingress.append(metrics_rule)
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": policy_name(cluster), "labels": naming.common_labels(cluster)},
+        "spec": {
+            "podSelector": {"matchLabels": {naming.CLUSTER_LABEL: cluster}},
+            "policyTypes": ["Ingress"],
+            "ingress": ingress,
+        },
+    }

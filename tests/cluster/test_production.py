@@ -1,0 +1,550 @@
+"""Production settings: deep store and controller HA, Pinot's basic auth, metrics, NetworkPolicy and
+Services, as the sync hook renders or refuses them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from hooks.cluster.featurechecks import safe_value
+from hooks.render import render_children
+from tests.cluster.builders import BASE_SPEC, parent
+from tests.sim.defaults import Allocator, apply_defaults
+from tests.support.kube_schemas import strict_errors
+
+JsonObject = dict[str, Any]
+S3 = {
+    "uri": "s3://pinot-deepstore/demo/segments",
+    "options": {"region": "us-east-1", "endpoint": "http://minio.storage.svc:9000"},
+    "secretOptions": {
+        "accessKey": {"name": "s3-credentials", "key": "access-key"},
+        "secretKey": {"name": "s3-credentials", "key": "secret-key"},
+    },
+}
+SHARED = {
+    "uri": "file:///mnt/deepstore/segments",
+    "volume": {"persistentVolumeClaim": {"claimName": "shared"}},
+}
+AUTH = {
+    "secretRef": {"name": "pinot-admin"},
+    "basic": {"enabled": True, "readers": [{"username": "analyst", "secretRef": {"name": "pinot-analyst"}}]},
+}
+
+
+def spec(**fields: Any) -> JsonObject:
+    return {**copy.deepcopy(BASE_SPEC), **copy.deepcopy(fields)}
+
+
+def rendered(spec_: JsonObject) -> tuple[list[JsonObject], JsonObject]:
+    return render_children(parent(spec_), True)
+
+
+def refusal(spec_: JsonObject) -> str:
+    _, status = rendered(spec_)
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert ready["reason"] == "InvalidSpec", ready
+    return str(ready["message"])
+
+
+def valid(spec_: JsonObject) -> list[JsonObject]:
+    children, status = rendered(spec_)
+    assert not any(c["reason"] == "InvalidSpec" for c in status["conditions"]), status["conditions"]
+    return children
+
+
+def named(children: list[JsonObject], name: str) -> JsonObject:
+    return next(c for c in children if c["metadata"]["name"] == name)
+
+
+def conf(children: list[JsonObject], pool: str) -> dict[str, str]:
+    """The pool's Pinot config as key -> value (the ConfigMap its StatefulSet mounts)."""
+    sts = named(children, f"demo-{pool}")
+    volume = next(v for v in sts["spec"]["template"]["spec"]["volumes"] if v["name"] == "config")
+    config_map = named(children, volume["configMap"]["name"])
+    text = next(v for k, v in config_map["data"].items() if k.endswith(".conf"))
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def pod(children: list[JsonObject], pool: str) -> JsonObject:
+    spec_: JsonObject = named(children, f"demo-{pool}")["spec"]["template"]["spec"]
+    return spec_
+
+
+def env(children: list[JsonObject], pool: str) -> dict[str, JsonObject]:
+    return {e["name"]: e for e in pod(children, pool)["containers"][0]["env"]}
+
+
+# ----------------------------------------------------------------------- deep store and HA
+
+
+def test_several_controllers_without_a_deep_store_are_refused_saying_what_to_set() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[0]["replicas"] = 2
+    pools.insert(1, {"name": "more-controllers", "role": "controller"})
+    message = refusal(spec(pools=pools))
+    assert (
+        "spec.deepStore: is required for 3 controller replicas (summed over the controller pools)" in message
+    )
+    assert "set spec.deepStore.uri" in message
+
+
+def test_one_controller_keeps_its_local_data_directory() -> None:
+    props = conf(valid(spec()), "controllers")
+    assert props["controller.data.dir"] == "/var/pinot/controller/data"
+    assert not any(key.startswith("pinot.controller.storage.factory") for key in props)
+
+
+def test_the_data_dir_property_is_refused_naming_the_deep_store_field() -> None:
+    defaults = {"controller": {"pinot": {"properties": {"controller.data.dir": "s3://bucket/x"}}}}
+    message = refusal(spec(defaults=defaults))
+    assert "spec.defaults.controller.pinot.properties['controller.data.dir']" in message
+    assert "set spec.deepStore instead" in message
+
+
+def test_an_s3_deep_store_reaches_every_role_that_reads_segments() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[0]["replicas"] = 3
+    children = valid(spec(pools=pools, deepStore=S3))
+    controller = conf(children, "controllers")
+    assert controller["controller.data.dir"] == "s3://pinot-deepstore/demo/segments"
+    assert controller["controller.local.temp.dir"] == "/var/pinot/controller/data/deepstore-temp"
+    for pool, role in (("controllers", "controller"), ("hot", "server"), ("minions", "minion")):
+        props = conf(children, pool)
+        factory = f"pinot.{role}.storage.factory"
+        assert props[f"{factory}.class.s3"] == "org.apache.pinot.plugin.filesystem.S3PinotFS"
+        assert props[f"{factory}.s3.region"] == "us-east-1"
+        assert props[f"{factory}.s3.endpoint"] == "http://minio.storage.svc:9000"
+        assert props[f"{factory}.s3.accessKey"] == "${env:PINOT_DEEPSTORE_ACCESS_KEY_SECRET}"
+        assert props[f"{factory}.s3.secretKey"] == "${env:PINOT_DEEPSTORE_SECRET_KEY}"
+        assert props[f"pinot.{role}.segment.fetcher.protocols"] == "file,http,s3"
+        variables = env(children, pool)
+        assert variables["PINOT_DEEPSTORE_SECRET_KEY"]["valueFrom"] == {
+            "secretKeyRef": {"name": "s3-credentials", "key": "secret-key"}
+        }
+    assert conf(children, "hot")["pinot.server.instance.segment.store.uri"] == S3["uri"]
+    assert not any("storage.factory" in key for key in conf(children, "brokers"))
+    assert not any(name.startswith("PINOT_DEEPSTORE") for name in env(children, "brokers"))
+
+
+def test_a_deep_store_plugin_joins_a_restricted_plugin_list() -> None:
+    defaults = {"server": {"pinot": {"plugins": ["pinot-kafka-2.0", "pinot-avro"]}}}
+    children = valid(spec(deepStore=S3, defaults=defaults))
+    java_opts = env(children, "hot")["JAVA_OPTS"]["value"]
+    assert "-Dplugins.include=pinot-kafka-2.0;pinot-avro;pinot-s3" in java_opts.split()
+
+
+@pytest.mark.parametrize(
+    ("store", "field", "problem"),
+    [
+        ({"uri": "ftp://x/y"}, "spec.deepStore.uri", "must start with s3://, gs://"),
+        ({"uri": "s3://b/p"}, "spec.deepStore.options", "pinot-s3 needs 'region'"),
+        (
+            {"uri": "s3://b/p", "options": {"region": "a,b"}},
+            "spec.deepStore.options['region']",
+            "printable ASCII",
+        ),
+        ({"uri": "s3://b/p", "options": {"region": "${env:X}"}}, "spec.deepStore.options['region']", "'${'"),
+        (
+            {"uri": "s3://b/p", "options": {"region": "r"}, "volume": {"emptyDir": {}}},
+            "spec.deepStore.volume",
+            "only for a file://",
+        ),
+        ({"uri": "file:///mnt/x"}, "spec.deepStore.volume", "is required for a file:// deep store"),
+        (
+            {"uri": "file:///var/pinot/controller/data", "volume": {"emptyDir": {}}},
+            "spec.deepStore.uri",
+            "a directory of the Pinot pods",
+        ),
+        (
+            {"uri": "abfss://c@acct.dfs.core.windows.net/p", "options": {"accountName": "acct"}},
+            "spec.deepStore.options",
+            "needs 'fileSystemName'",
+        ),
+    ],
+)
+def test_bad_deep_stores_are_refused(store: JsonObject, field: str, problem: str) -> None:
+    message = refusal(spec(deepStore=store))
+    assert field in message and problem in message, message
+
+
+def test_a_shared_file_deep_store_is_mounted_on_every_controller_and_served_through_the_service() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[0]["replicas"] = 2
+    children = valid(spec(pools=pools, deepStore=SHARED))
+    props = conf(children, "controllers")
+    assert props["controller.data.dir"] == "file:///mnt/deepstore/segments"
+    assert props["controller.vip.host"] == "demo-controller.analytics.svc"
+    assert props["controller.vip.port"] == "9000"
+    controller = pod(children, "controllers")
+    assert {"name": "deepstore", "persistentVolumeClaim": {"claimName": "shared"}} in controller["volumes"]
+    assert {"name": "deepstore", "mountPath": "/mnt/deepstore/segments"} in controller["containers"][0][
+        "volumeMounts"
+    ]
+    assert not any(v["name"] == "deepstore" for v in pod(children, "hot")["volumes"])
+    assert not any("storage.factory" in key for key in conf(children, "hot"))
+
+
+def test_a_deep_store_key_in_properties_is_refused_naming_the_field() -> None:
+    defaults = {"server": {"pinot": {"properties": {"pinot.server.storage.factory.s3.Region": "eu-west-1"}}}}
+    message = refusal(spec(deepStore=S3, defaults=defaults))
+    assert (
+        "spec.defaults.server.pinot.properties['pinot.server.storage.factory.s3.Region']: "
+        "is set by spec.deepStore" in message
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("us-east-1", True),
+        ("http://h:9000/p", True),
+        ("a b", True),
+        (" a", False),
+        ("a,b", False),
+        ("a\\b", False),
+        ("${x}", False),
+        ("é", False),
+        ("", False),
+    ],
+)
+def test_safe_values_are_those_pinot_reads_back_exactly(value: str, safe: bool) -> None:
+    assert safe_value(value) is safe
+
+
+# ------------------------------------------------------------------------------ basic auth
+
+
+def test_basic_auth_lists_principals_and_reads_every_password_from_the_environment() -> None:
+    children = valid(spec(auth=AUTH))
+    controller = conf(children, "controllers")
+    prefix = "controller.admin.access.control"
+    assert (
+        controller[f"{prefix}.factory.class"]
+        == "org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory"
+    )
+    assert controller[f"{prefix}.principals"] == "admin,analyst"
+    assert controller[f"{prefix}.principals.admin.password"] == "${env:PINOT_ADMIN_PASSWORD}"
+    assert controller[f"{prefix}.principals.analyst.password"] == "${env:PINOT_READER_ANALYST_PASSWORD}"
+    assert controller[f"{prefix}.principals.analyst.permissions"] == "READ"
+    assert f"{prefix}.principals.admin.permissions" not in controller
+    broker = conf(children, "brokers")
+    assert (
+        broker["pinot.broker.access.control.class"]
+        == "org.apache.pinot.broker.broker.BasicAuthAccessControlFactory"
+    )
+    assert (
+        broker["pinot.broker.access.control.principals.analyst.password"]
+        == "${env:PINOT_READER_ANALYST_PASSWORD}"
+    )
+    for pool in ("controllers", "brokers"):
+        variables = env(children, pool)
+        assert variables["PINOT_ADMIN_PASSWORD"]["valueFrom"] == {
+            "secretKeyRef": {"name": "pinot-admin", "key": "password"}
+        }
+        assert variables["PINOT_READER_ANALYST_PASSWORD"]["valueFrom"] == {
+            "secretKeyRef": {"name": "pinot-analyst", "key": "password"}
+        }
+
+
+@pytest.mark.parametrize(
+    ("pool", "namespaces"),
+    [
+        ("controllers", ["pinot.controller.segment.fetcher.auth"]),
+        (
+            "hot",
+            [
+                "pinot.server.segment.fetcher.auth",
+                "pinot.server.segment.uploader.auth",
+                "pinot.server.instance.auth",
+            ],
+        ),
+        ("minions", ["task.auth", "pinot.minion.segment.fetcher.auth"]),
+    ],
+)
+def test_roles_that_call_the_controller_send_a_token_from_a_file_an_init_container_writes(
+    pool: str, namespaces: list[str]
+) -> None:
+    children = valid(spec(auth=AUTH))
+    props = conf(children, pool)
+    role = {"controllers": "controller", "hot": "server", "minions": "minion"}[pool]
+    for namespace in namespaces:
+        assert props[f"{namespace}.provider.class"] == "org.apache.pinot.common.auth.UrlAuthProvider"
+        assert props[f"{namespace}.url"] == f"file:///var/pinot/{role}/auth/token"
+        assert props[f"{namespace}.prefix"] == "Basic"
+    (init,) = pod(children, pool)["initContainers"]
+    init_env = {e["name"]: e for e in init["env"]}
+    assert init_env["PINOT_AUTH_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "pinot-admin",
+        "key": "password",
+    }
+    assert init_env["PINOT_AUTH_PRINCIPAL"]["value"] == "admin"
+    assert init["image"] == "apachepinot/pinot:1.3.0"
+    assert {"name": "auth-token", "mountPath": f"/var/pinot/{role}/auth", "readOnly": True} in pod(
+        children, pool
+    )["containers"][0]["volumeMounts"]
+
+
+def test_brokers_need_no_token_and_probes_stay_unauthenticated() -> None:
+    children = valid(spec(auth=AUTH))
+    assert "initContainers" not in pod(children, "brokers")
+    for pool in ("controllers", "brokers", "hot", "minions"):
+        container = pod(children, pool)["containers"][0]
+        assert "httpHeaders" not in json.dumps(container["readinessProbe"])
+
+
+def test_no_password_or_secret_value_is_in_any_configmap_or_argument() -> None:
+    children = valid(spec(auth=AUTH, deepStore=S3, metrics={"enabled": True}))
+    text = json.dumps(children)
+    assert "change-me" not in text  # the example Secret's password never reaches the hook
+    for child in children:
+        if child["kind"] == "ConfigMap":
+            for value in child["data"].values():
+                for line in value.splitlines():
+                    if "password" in line.lower() or "secretkey" in line.lower():
+                        assert "=${env:" in line, line
+        if child["kind"] == "StatefulSet":
+            for container in child["spec"]["template"]["spec"].get("initContainers", []):
+                assert "PASSWORD" not in " ".join(container["args"]).replace("$PINOT_AUTH_PASSWORD", "")
+
+
+def test_auth_without_basic_changes_nothing_in_pinot() -> None:
+    assert valid(spec(auth={"secretRef": {"name": "pinot-admin"}})) == valid(spec())
+
+
+@pytest.mark.parametrize(
+    ("auth", "field", "problem"),
+    [
+        (
+            {
+                **AUTH,
+                "basic": {"enabled": True, "readers": [{"username": "Ad_min", "secretRef": {"name": "x"}}]},
+            },
+            "spec.auth.basic.readers[0].username",
+            "same principal as spec.auth.basic.adminUsername",
+        ),
+        (
+            {**AUTH, "basic": {"enabled": True, "adminUsername": "a.b"}},
+            "spec.auth.basic.adminUsername",
+            "must be letters, digits, '-' and '_'",
+        ),
+    ],
+)
+def test_bad_principals_are_refused(auth: JsonObject, field: str, problem: str) -> None:
+    message = refusal(spec(auth=auth))
+    assert field in message and problem in message, message
+
+
+def test_an_auth_key_in_properties_is_refused_while_basic_auth_is_on() -> None:
+    key = "controller.admin.access.control.principals.bob.password"
+    message = refusal(spec(auth=AUTH, defaults={"common": {"pinot": {"properties": {key: "x"}}}}))
+    assert f"spec.defaults.common.pinot.properties['{key}']: is set by spec.auth.basic" in message
+    assert valid(spec(defaults={"common": {"pinot": {"properties": {key: "x"}}}}))  # by hand, as before
+
+
+# ------------------------------------------------------------------------------------ metrics
+
+
+def test_metrics_run_the_image_agent_with_rendered_rules_on_a_named_port() -> None:
+    children = valid(spec(metrics={"enabled": True, "port": 9404}))
+    for pool, role in (
+        ("controllers", "controller"),
+        ("brokers", "broker"),
+        ("hot", "server"),
+        ("minions", "minion"),
+    ):
+        sts = named(children, f"demo-{pool}")
+        template = sts["spec"]["template"]
+        container = template["spec"]["containers"][0]
+        java_opts = env(children, pool)["JAVA_OPTS"]["value"].split()
+        agent = (
+            "-javaagent:/opt/pinot/etc/jmx_prometheus_javaagent/jmx_prometheus_javaagent.jar="
+            f"9404:/var/pinot/{role}/config/jmx-exporter.yml"
+        )
+        assert agent in java_opts
+        assert {"name": "metrics", "containerPort": 9404, "protocol": "TCP"} in container["ports"]
+        assert template["metadata"]["annotations"] == {
+            "prometheus.io/path": "/metrics",
+            "prometheus.io/port": "9404",
+            "prometheus.io/scrape": "true",
+        }
+        volume = next(v for v in template["spec"]["volumes"] if v["name"] == "config")
+        assert "jmx-exporter.yml" in named(children, volume["configMap"]["name"])["data"]
+    assert "-javaagent" not in json.dumps(valid(spec()))
+
+
+def test_the_metrics_port_may_not_be_one_pinot_uses() -> None:
+    assert "spec.metrics.port: 8090 is a port Pinot itself listens on" in refusal(
+        spec(metrics={"enabled": True, "port": 8090})
+    )
+
+
+def test_turning_metrics_on_changes_the_config_map_name() -> None:
+    before = named(valid(spec()), "demo-hot")["spec"]["template"]["spec"]["volumes"][0]
+    after = named(valid(spec(metrics={"enabled": True})), "demo-hot")["spec"]["template"]["spec"]["volumes"][
+        0
+    ]
+    assert before["configMap"]["name"] != after["configMap"]["name"]
+
+
+# ------------------------------------------------------------------------------ NetworkPolicy
+
+
+def test_the_network_policy_admits_the_cluster_its_jobs_and_listed_clients() -> None:
+    peers = [{"namespaceSelector": {"matchLabels": {"team": "apps"}}}]
+    children = valid(
+        spec(
+            networkPolicy={
+                "brokerClients": peers,
+                "controllerClients": [{"ipBlock": {"cidr": "10.0.0.0/8"}}],
+            },
+            metrics={"enabled": True},
+        )
+    )
+    policy = named(children, "demo-pinot")
+    own = {"podSelector": {"matchLabels": {"pinot.controlplane.dev/cluster": "demo"}}}
+    jobs = {
+        "podSelector": {
+            "matchLabels": {
+                "app.kubernetes.io/name": "pinot-control-plane",
+                "app.kubernetes.io/managed-by": "pinot-control-plane",
+            }
+        }
+    }
+    assert policy["spec"] == {
+        "podSelector": {"matchLabels": {"pinot.controlplane.dev/cluster": "demo"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {"from": [own]},
+            {
+                "from": [jobs, {"ipBlock": {"cidr": "10.0.0.0/8"}}],
+                "ports": [{"port": 9000, "protocol": "TCP"}],
+            },
+            {"from": peers, "ports": [{"port": 8099, "protocol": "TCP"}]},
+            {"ports": [{"port": 8008, "protocol": "TCP"}]},
+        ],
+    }
+
+
+def test_by_default_brokers_answer_the_namespace_and_the_policy_can_be_turned_off() -> None:
+    policy = named(valid(spec()), "demo-pinot")
+    assert {"from": [{"podSelector": {}}], "ports": [{"port": 8099, "protocol": "TCP"}]} in policy["spec"][
+        "ingress"
+    ]
+    assert not [c for c in valid(spec(networkPolicy={"enabled": False})) if c["kind"] == "NetworkPolicy"]
+
+
+def test_empty_client_lists_admit_nobody_rather_than_everybody() -> None:
+    policy = named(
+        valid(spec(networkPolicy={"brokerClients": [], "metricsClients": []}, metrics={"enabled": True})),
+        "demo-pinot",
+    )
+    ports = [rule.get("ports") for rule in policy["spec"]["ingress"]]
+    assert [{"port": 8099, "protocol": "TCP"}] not in ports and [
+        {"port": 8008, "protocol": "TCP"}
+    ] not in ports
+    assert all(rule.get("from") for rule in policy["spec"]["ingress"])
+
+
+def test_a_peer_that_is_not_a_network_policy_peer_is_refused() -> None:
+    message = refusal(spec(networkPolicy={"brokerClients": [{"namespace": "apps"}]}))
+    assert "spec.networkPolicy.brokerClients[0]: must be a NetworkPolicyPeer" in message
+
+
+# ---------------------------------------------------------------------------------- Services
+
+
+def test_a_service_on_a_server_pool_is_refused_not_ignored() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[2]["kubernetes"] = {"service": {"type": "LoadBalancer"}}
+    assert (
+        "spec.pools[2].kubernetes.service: shapes the <cluster>-controller and <cluster>-broker Services"
+        in refusal(spec(pools=pools))
+    )
+    assert "spec.defaults.minion.kubernetes.service" in refusal(
+        spec(defaults={"minion": {"kubernetes": {"service": {"type": "NodePort"}}}})
+    )
+    assert "spec.defaults.common.kubernetes.service" in refusal(
+        spec(defaults={"common": {"kubernetes": {"service": {"annotations": {"a": "b"}}}}})
+    )
+
+
+def test_pools_of_one_role_asking_for_different_services_are_refused() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools.insert(2, {"name": "brokers-b", "role": "broker", "kubernetes": {"service": {"type": "NodePort"}}})
+    message = refusal(spec(pools=pools))
+    assert "spec.pools[1, 2].kubernetes.service: the broker pools share one Service" in message
+    pools[1]["kubernetes"] = {"service": {"type": "NodePort"}}
+    service = named(valid(spec(pools=pools)), "demo-broker")
+    assert service["spec"]["type"] == "NodePort"
+
+
+def test_external_services_for_broker_and_controller() -> None:
+    external = {
+        "broker": {
+            "annotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"},
+            "loadBalancerSourceRanges": ["203.0.113.0/24"],
+            "externalTrafficPolicy": "Local",
+        },
+        "controller": {"type": "NodePort"},
+    }
+    children = valid(spec(externalServices=external))
+    broker = named(children, "demo-broker-external")
+    assert broker["spec"] == {
+        "ports": [{"name": "http", "port": 8099, "protocol": "TCP", "targetPort": "http"}],
+        "selector": {"pinot.controlplane.dev/cluster": "demo", "pinot.controlplane.dev/role": "broker"},
+        "type": "LoadBalancer",
+        "loadBalancerSourceRanges": ["203.0.113.0/24"],
+        "externalTrafficPolicy": "Local",
+    }
+    assert broker["metadata"]["annotations"] == external["broker"]["annotations"]
+    assert named(children, "demo-controller-external")["spec"]["type"] == "NodePort"
+    policy = named(children, "demo-pinot")
+    assert {
+        "from": [{"podSelector": {}}, {"ipBlock": {"cidr": "203.0.113.0/24"}}],
+        "ports": [{"port": 8099, "protocol": "TCP"}],
+    } in policy["spec"]["ingress"]
+
+
+@pytest.mark.parametrize(
+    ("external", "problem"),
+    [
+        (
+            {"controller": {"type": "NodePort", "loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+            "applies to type LoadBalancer only",
+        ),
+        ({"broker": {"loadBalancerSourceRanges": ["nowhere"]}}, "'nowhere' is not a CIDR"),
+    ],
+)
+def test_bad_external_services_are_refused(external: JsonObject, problem: str) -> None:
+    assert problem in refusal(spec(externalServices=external))
+
+
+# -------------------------------------------------------------------- Kubernetes' own schemas
+
+
+def test_every_new_child_passes_the_kubernetes_schemas_strictly_and_is_stored_as_emitted() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[0]["replicas"] = 3
+    everything = spec(
+        pools=pools,
+        deepStore={**S3, "files": {"secretName": "gcs-key", "configMapName": "hadoop"}},
+        auth=AUTH,
+        metrics={"enabled": True},
+        networkPolicy={
+            "brokerClients": [{"namespaceSelector": {"matchLabels": {"a": "b"}}, "podSelector": {}}]
+        },
+        externalServices={"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}, "controller": {}},
+    )
+    children = valid(everything)
+    assert [problem for child in children for problem in strict_errors(child)] == []
+    shared = valid(spec(pools=pools, deepStore=SHARED))
+    assert [problem for child in shared for problem in strict_errors(child)] == []
+    allocator = Allocator()
+    for child in children:
+        if child["kind"] in ("NetworkPolicy", "StatefulSet"):
+            stored = apply_defaults(child, allocator)
+            if child["kind"] == "NetworkPolicy":
+                assert stored == child  # no field the API server would add or rewrite
