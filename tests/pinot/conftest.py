@@ -1,10 +1,11 @@
 """Shared set-up of the real-Pinot tests: booting a cluster from rendered configs, and where time goes.
 
 Two clusters are booted, one after the other, each by a package-scoped fixture: ``plain/`` (the
-minimal example as rendered) and ``auth/`` (the same with Pinot's basic auth configured through the
-controller pool's ``pinot.properties``). A package fixture is torn down when its package's tests
-are done, so at most one cluster runs at a time. If Pinot cannot start, the fixture raises and the
-tests fail (they are never skipped). Logs, configs and data stay under pytest's base temp dir.
+minimal example as rendered) and ``production/`` (the same with the spec's production settings on:
+basic auth, a deep store shared by two controllers, metrics). A package fixture is torn down when
+its package's tests are done, so at most one cluster runs at a time. If Pinot cannot start, the
+fixture raises and the tests fail (they are never skipped). Logs, configs and data stay under
+pytest's base temp dir.
 
 The summary at the end ("pinot cluster") lists per-phase timings: rendering, each process's start-up,
 the tests of each module, Job runs, tear-down, and the resident memory of every process.
@@ -37,15 +38,20 @@ def log(line: str) -> None:
 
 @contextlib.contextmanager
 def booted(
-    name: str, rendered: Mapping[Role, RenderedRole], workdir: Path, zookeeper: str | None = None
+    name: str,
+    rendered: Mapping[Role, RenderedRole],
+    workdir: Path,
+    zookeeper: str | None = None,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Cluster]:
     """Run the cluster for one package, logging start-up, memory and tear-down under ``name``
-    (on the ZooKeeper ``zookeeper`` names, when given: see ``harness.running_cluster``)."""
+    (on the ZooKeeper ``zookeeper`` names, when given: see ``harness.running_cluster``).
+    ``secrets`` are the Kubernetes Secrets the pods' ``secretKeyRef`` values come from."""
 
     def tagged(line: str) -> None:
         log(line.replace("pinot:", f"pinot[{name}]:", 1))
 
-    with running_cluster(rendered, workdir, log=tagged, zookeeper=zookeeper) as cluster:
+    with running_cluster(rendered, workdir, log=tagged, zookeeper=zookeeper, secrets=secrets) as cluster:
         yield cluster
         rss = cluster.rss_mib()
         total = sum(rss.values())

@@ -63,6 +63,9 @@ __all__ = [
 PINOT_DIR = Path(__file__).resolve().parent
 CACHE_DIR = PINOT_DIR / ".cache"
 CLASSPATH_FILE = CACHE_DIR / "classpath.txt"
+#: The Prometheus JMX exporter agent (``make pinot-deps`` copies it here from Maven Central), the
+#: version the apachepinot/pinot:1.3.0 image ships.
+AGENT_JAR = CACHE_DIR / "agents" / "jmx_prometheus_javaagent-0.18.0.jar"
 LOCAL_REPO = CACHE_DIR / "m2"
 REPO_PLACEHOLDER = "@M2@"
 MAIN_CLASS = "org.apache.pinot.tools.admin.PinotAdministrator"
@@ -324,6 +327,17 @@ class PinotProcess:
             os.killpg(self.pid, sig)
 
 
+def pinot_version(classpath: str) -> tuple[int, ...]:
+    """The Pinot release on ``classpath`` (from its pinot-controller jar), e.g. ``(0, 11, 0)``."""
+    for jar in classpath.split(os.pathsep):
+        name = Path(jar).name
+        if name.startswith("pinot-controller-") and name.endswith(".jar"):
+            return tuple(
+                int(part) for part in name[len("pinot-controller-") : -len(".jar")].split("-")[0].split(".")
+            )
+    raise PinotStartError("no pinot-controller jar on the classpath")
+
+
 def start_process(
     name: str, command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None
 ) -> PinotProcess:
@@ -411,13 +425,17 @@ def wait_until(
 
 @dataclass
 class Cluster:
-    """A running cluster: where each role listens, its processes and how long each took to start."""
+    """A running cluster: where each role listens, its processes and how long each took to start.
+
+    ``roles`` holds the first replica of each role; ``replicas`` all of them (one process each)."""
 
     workdir: Path
     zk_port: int  # where the tests reach ZooKeeper (the first server of an ensemble)
     roles: dict[Role, Overlaid]
+    replicas: dict[Role, list[Overlaid]] = field(default_factory=dict)
     processes: list[PinotProcess] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    version: tuple[int, ...] = (0, 0, 0)
 
     @property
     def controller_url(self) -> str:
@@ -448,17 +466,49 @@ class Cluster:
 
 
 def overlay_cluster(
-    rendered: Mapping[Role, RenderedRole], workdir: Path, ports: PortAllocator, zk: str
-) -> dict[Role, Overlaid]:
-    """Overlay every role and check each against the overlay's rules (raises on any other change)."""
-    roles: dict[Role, Overlaid] = {}
+    rendered: Mapping[Role, RenderedRole],
+    workdir: Path,
+    ports: PortAllocator,
+    zk: str,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[Role, list[Overlaid]]:
+    """Overlay every replica of every role (each its own directory and ports; shared volumes under
+    ``workdir/shared``) and check each against the overlay's rules (raises on any other change)."""
+    roles: dict[Role, list[Overlaid]] = {}
+    shared_dir = workdir / "shared"
     for role in ROLES:
-        role_dir = workdir / role
-        roles[role] = apply_overlay(rendered[role], zk=zk, ports=ports, role_dir=role_dir)
-        problems = overlay_violations(roles[role], zk=zk, role_dir=role_dir)
-        if problems:
-            raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))
+        roles[role] = []
+        for replica in range(max(1, rendered[role].replicas)):
+            role_dir = workdir / (role if replica == 0 else f"{role}-{replica}")
+            out = apply_overlay(
+                rendered[role],
+                zk=zk,
+                ports=ports,
+                role_dir=role_dir,
+                shared_dir=shared_dir,
+                agent_jar=AGENT_JAR,
+                secrets=secrets,
+            )
+            problems = overlay_violations(out, zk=zk, role_dir=role_dir, shared_dir=shared_dir)
+            if problems:
+                raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))
+            roles[role].append(out)
     return roles
+
+
+def run_init_containers(name: str, overlaid: Overlaid, cwd: Path) -> None:
+    """Run the pod's init containers' commands as the kubelet would, in order, before the role."""
+    for index, (command, env) in enumerate(overlaid.init_commands):
+        done = subprocess.run(
+            command,
+            env={"PATH": os.environ.get("PATH", "")} | env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise PinotStartError(f"{name}: init container {index} exited {done.returncode}: {done.stderr}")
 
 
 @contextlib.contextmanager
@@ -471,6 +521,7 @@ def running_cluster(
     log: Callable[[str], None] = print,
     zookeeper: str | None = None,
     ports: PortAllocator | None = None,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Cluster]:
     """Start ZooKeeper, then the controller, then broker, server and minion together; stop all on exit.
 
@@ -483,9 +534,10 @@ def running_cluster(
     classpath += os.pathsep + str(empty_stream_classes(classpath, log))
     ports = ports or PortAllocator()
     zk_port = int(zookeeper.split(",")[0].rsplit(":", 1)[1]) if zookeeper else ports.take()
-    roles = overlay_cluster(rendered, workdir, ports, zookeeper or f"{LOOPBACK}:{zk_port}")
+    replicas = overlay_cluster(rendered, workdir, ports, zookeeper or f"{LOOPBACK}:{zk_port}", secrets)
+    roles = {role: found[0] for role, found in replicas.items()}
     check_default_ports(roles)
-    cluster = Cluster(workdir, zk_port, roles)
+    cluster = Cluster(workdir, zk_port, roles, replicas, version=pinot_version(classpath))
     try:
         if zookeeper is None:
             zk_dir = workdir / "zookeeper" / "data"
@@ -497,23 +549,33 @@ def running_cluster(
         for chroot in sorted(zk_chroots(rendered)):
             zk_ensure_path(zk_port, chroot)
 
-        def launch(role: Role) -> PinotProcess:
-            overlaid = roles[role]
-            overlaid.conf_path.parent.mkdir(parents=True, exist_ok=True)
-            overlaid.conf_path.write_text(overlaid.conf_text, encoding="utf-8")
-            command = java_command(classpath, overlaid.jvm_options, overlaid.args)
-            proc = start_process(role, command, workdir / role)
-            cluster.processes.append(proc)
-            return proc
+        def launch(role: Role, only: int | None = None) -> dict[str, tuple[PinotProcess, Callable[[], bool]]]:
+            started = {}
+            for index, overlaid in enumerate(replicas[role]):
+                if only is not None and index != only:
+                    continue
+                name = role if index == 0 else f"{role}-{index}"
+                overlaid.conf_path.parent.mkdir(parents=True, exist_ok=True)
+                overlaid.conf_path.write_text(overlaid.conf_text, encoding="utf-8")
+                for path, text in overlaid.files.items():
+                    path.write_text(text, encoding="utf-8")
+                cwd = overlaid.conf_path.parent.parent
+                run_init_containers(name, overlaid, cwd)
+                command = java_command(classpath, overlaid.jvm_options, overlaid.args)
+                # The container's env on top of this machine's (PATH, JAVA_HOME).
+                proc = start_process(name, command, cwd, {**os.environ, **overlaid.env})
+                cluster.processes.append(proc)
+                started[name] = (proc, healthy(overlaid))
+            return started
 
-        def healthy(role: Role) -> Callable[[], bool]:
-            return lambda: http_status(roles[role].health_url) == 200
+        def healthy(overlaid: Overlaid) -> Callable[[], bool]:
+            return lambda: http_status(overlaid.health_url) == 200
 
-        controller = launch("controller")
-        cluster.timings |= wait_until({"controller": (controller, healthy("controller"))}, timeout, log)
+        # Controllers one by one: the first sets the Helix cluster up, the others join it.
+        for index in range(len(replicas["controller"])):
+            cluster.timings |= wait_until(launch("controller", index), timeout, log)
         rest: list[Role] = ["broker", "server", "minion"]
-        started = {role: launch(role) for role in rest}
-        cluster.timings |= wait_until({r: (started[r], healthy(r)) for r in rest}, timeout, log)
+        cluster.timings |= wait_until({k: v for r in rest for k, v in launch(r).items()}, timeout, log)
         if cluster.failures():  # healthy for a moment, then gave up (e.g. a port taken after the check)
             raise PinotStartError("\n\n".join(cluster.failures()))
         cluster.timings["total"] = time.monotonic() - began

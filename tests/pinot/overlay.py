@@ -49,10 +49,10 @@ refuses to start a cluster whose overlay it flags.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Role = Literal["controller", "broker", "server", "minion"]
 ROLES: tuple[Role, ...] = ("controller", "broker", "server", "minion")
@@ -90,6 +90,11 @@ IMAGE_HOME = "/opt/pinot/"
 _PORT_KEY = re.compile(r"port$", re.IGNORECASE)
 _PORT_FLAG = re.compile(r"^-\w*Port$")
 _IMAGE_PATH_FLAG = re.compile(r"^-D[^=]+=(/opt/pinot/.*)$")
+# The JMX exporter agent of the image: -javaagent:<jar>=<port>:<config>
+_AGENT_FLAG = re.compile(r"^-javaagent:(/opt/pinot/[^=]+)=(\d+):(.+)$")
+_LOCAL_AGENT_FLAG = re.compile(r"^-javaagent:([^=]+)=(\d+):(.+)$")
+VIP_HOST_KEY = "controller.vip.host"
+FILE_URL = "file://"
 
 
 def pod_prefix(role: Role) -> str:
@@ -117,6 +122,11 @@ class RenderedRole:
     config_mount: str  # where the pod mounts the ConfigMap
     container_ports: dict[str, int]
     probes: dict[str, Probe] = field(default_factory=dict)
+    replicas: int = 1
+    files: dict[str, str] = field(default_factory=dict)  # every file of the ConfigMap, by name
+    env: list[dict[str, Any]] = field(default_factory=list)  # the container's env but JAVA_OPTS
+    init_containers: list[dict[str, Any]] = field(default_factory=list)
+    shared_mounts: dict[str, str] = field(default_factory=dict)  # volume -> mount path, shared by pods
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,10 @@ class Overlaid:
     ports: dict[int, int]  # rendered port -> port used here
     probes: dict[str, Probe]
     props: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)  # the container's env, Secrets resolved
+    init_commands: list[tuple[list[str], dict[str, str]]] = field(default_factory=list)
+    files: dict[Path, str] = field(default_factory=dict)  # the ConfigMap's other files
+    metrics_port: int | None = None
 
     @property
     def role(self) -> Role:
@@ -226,18 +240,46 @@ class PortSource(Protocol):
     def take(self) -> int: ...
 
 
-def _local_path(value: str, role: Role, role_dir: Path) -> str | None:
-    prefix = pod_prefix(role)
-    return str(role_dir / value[len(prefix) :]) if value.startswith(prefix) else None
+@dataclass(frozen=True)
+class Places:
+    """Where a pod's paths are on this machine: its own under ``role_dir``, shared volumes (the
+    deep store every controller mounts) under ``shared_dir/<volume>``."""
+
+    role: Role
+    role_dir: Path
+    shared: dict[str, str] = field(default_factory=dict)  # mount path -> volume name
+    shared_dir: Path | None = None
+
+    def local(self, value: str) -> str | None:
+        """``value`` with a pod path (or a ``file://`` URL of one) moved here; None if it holds none."""
+        scheme = FILE_URL if value.startswith(FILE_URL) else ""
+        path = value[len(scheme) :]
+        prefix = pod_prefix(self.role)
+        if path.startswith(prefix):
+            return scheme + str(self.role_dir / path[len(prefix) :])
+        for mount, volume in self.shared.items():
+            if self.shared_dir is not None and (path == mount or path.startswith(mount.rstrip("/") + "/")):
+                return scheme + str(self.shared_dir / volume) + path[len(mount.rstrip("/")) :]
+        return None
 
 
-def overlay_jvm_options(role: Role, java_opts: str) -> list[str]:
-    """``JAVA_OPTS`` as the image's shell splits it, heap replaced, missing image paths dropped."""
+def overlay_jvm_options(
+    role: Role,
+    java_opts: str,
+    agent: tuple[Path, Callable[[int], int], Places] | None = None,
+) -> list[str]:
+    """``JAVA_OPTS`` as the image's shell splits it, heap replaced, missing image paths dropped, the
+    JMX exporter agent taken from ``agent`` (local jar, port map, places) when there is one."""
     xms, xmx = HEAP[role]
     out: list[str] = []
     for token in java_opts.split():
         image_path = _IMAGE_PATH_FLAG.match(token)
-        if token.startswith("-Xms"):
+        agent_flag = _AGENT_FLAG.match(token)
+        if agent_flag and agent is not None:
+            jar, port_of, places = agent
+            config = places.local(agent_flag.group(3)) or agent_flag.group(3)
+            out.append(f"-javaagent:{jar}={port_of(int(agent_flag.group(2)))}:{config}")
+        elif token.startswith("-Xms"):
             out.append(f"-Xms{xms}")
         elif token.startswith("-Xmx"):
             out.append(f"-Xmx{xmx}")
@@ -248,9 +290,19 @@ def overlay_jvm_options(role: Role, java_opts: str) -> list[str]:
     return out
 
 
-def apply_overlay(rendered: RenderedRole, *, zk: str, ports: PortSource, role_dir: Path) -> Overlaid:
+def apply_overlay(
+    rendered: RenderedRole,
+    *,
+    zk: str,
+    ports: PortSource,
+    role_dir: Path,
+    shared_dir: Path | None = None,
+    agent_jar: Path | None = None,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+) -> Overlaid:
     """Rewrite one role's rendered file, args and JVM options to run on this machine (module docstring)."""
     role = rendered.role
+    places = Places(role, role_dir, {path: name for name, path in rendered.shared_mounts.items()}, shared_dir)
     props = parse_properties(rendered.conf_text)
     changes: dict[str, str] = {}
     port_map: dict[int, int] = {}
@@ -261,17 +313,19 @@ def apply_overlay(rendered: RenderedRole, *, zk: str, ports: PortSource, role_di
         return port_map[rendered_port]
 
     for key, value in props.items():
-        local = _local_path(value, role, role_dir)
+        local = places.local(value)
         if key in ZK_KEYS:
             changes[key] = local_zk_address(value, zk)
         elif is_port_key(key, value):
             changes[key] = str(local_port(int(value)))
+        elif key == VIP_HOST_KEY:
+            changes[key] = LOOPBACK
         elif local is not None:
             changes[key] = local
     args = list(rendered.args)
     for index in range(1, len(args)):
         flag, value = args[index - 1], args[index]
-        local = _local_path(value, role, role_dir)
+        local = places.local(value)
         if flag == ZK_FLAG:
             args[index] = local_zk_address(value, zk)
         elif _PORT_FLAG.match(flag) and value.isdigit():
@@ -284,26 +338,59 @@ def apply_overlay(rendered: RenderedRole, *, zk: str, ports: PortSource, role_di
         if probe.port not in port_map:
             raise ValueError(f"{role}: the {kind} port {probe.port} is not a port of the rendered file")
         probes[kind] = Probe(probe.path, port_map[probe.port])
+    agent = (agent_jar, local_port, places) if agent_jar is not None else None
+    jvm_options = overlay_jvm_options(role, rendered.java_opts, agent)
+    metrics = next((m for m in map(_AGENT_FLAG.match, rendered.java_opts.split()) if m), None)
     return Overlaid(
         rendered=rendered,
         conf_text=replace_values(rendered.conf_text, changes),
         conf_path=Path(conf_arg),
         args=args,
-        jvm_options=overlay_jvm_options(role, rendered.java_opts),
+        jvm_options=jvm_options,
         ports=port_map,
         probes=probes,
         props=props | changes,
+        env=local_env(rendered.env, places, secrets or {}),
+        init_commands=[
+            ([*c.get("command", []), *c.get("args", [])], local_env(c.get("env", []), places, secrets or {}))
+            for c in rendered.init_containers
+        ],
+        files={
+            Path(conf_arg).with_name(name): text
+            for name, text in rendered.files.items()
+            if name != rendered.conf_name
+        },
+        metrics_port=port_map.get(int(metrics.group(2))) if metrics and agent is not None else None,
     )
+
+
+def local_env(
+    entries: Sequence[Mapping[str, Any]], places: Places, secrets: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """A container's env here: ``secretKeyRef`` values from ``secrets`` (a missing one fails, as a
+    pod does not start), pod paths moved like the file's."""
+    env: dict[str, str] = {}
+    for entry in entries:
+        if "valueFrom" in entry:
+            ref = entry["valueFrom"]["secretKeyRef"]
+            env[entry["name"]] = secrets[ref["name"]][ref["key"]]
+        else:
+            value = str(entry.get("value", ""))
+            env[entry["name"]] = places.local(value) or value
+    return env
 
 
 # ---------------------------------------------------------------------------------------------------
 # The check
 
 
-def overlay_violations(out: Overlaid, *, zk: str, role_dir: Path) -> list[str]:
+def overlay_violations(
+    out: Overlaid, *, zk: str, role_dir: Path, shared_dir: Path | None = None
+) -> list[str]:
     """Every difference between ``out`` and what was rendered that the module docstring does not allow."""
     rendered = out.rendered
     role = rendered.role
+    places = Places(role, role_dir, {path: name for name, path in rendered.shared_mounts.items()}, shared_dir)
     problems: list[str] = []
     before = parse_properties(rendered.conf_text)
     after = parse_properties(out.conf_text)
@@ -312,16 +399,24 @@ def overlay_violations(out: Overlaid, *, zk: str, role_dir: Path) -> list[str]:
     if _other_lines(rendered.conf_text) != _other_lines(out.conf_text):
         problems.append(f"{role}: comments or blank lines differ")
     for key in before.keys() & after.keys():
-        if not _allowed(role, before[key], after[key], zk, role_dir, key=key):
+        if not _allowed(places, before[key], after[key], zk, key=key):
             problems.append(f"{role}: {key}={before[key]!r} became {after[key]!r}")
     if len(rendered.args) != len(out.args):
         problems.append(f"{role}: args {rendered.args} -> {out.args}")
     else:
         for index, (was, now) in enumerate(zip(rendered.args, out.args, strict=True)):
             flag = rendered.args[index - 1] if index else ""
-            if not _allowed(role, was, now, zk, role_dir, flag=flag):
+            if not _allowed(places, was, now, zk, flag=flag):
                 problems.append(f"{role}: arg {index} {was!r} became {now!r}")
-    problems += _jvm_violations(role, rendered.java_opts.split(), out.jvm_options)
+    problems += _jvm_violations(role, rendered.java_opts.split(), out.jvm_options, places)
+    literal = {e["name"]: str(e.get("value", "")) for e in rendered.env if "valueFrom" not in e}
+    if set(out.env) != {e["name"] for e in rendered.env}:
+        problems.append(
+            f"{role}: env {sorted(out.env)} is not the rendered {[e['name'] for e in rendered.env]}"
+        )
+    for name, value in literal.items():
+        if out.env.get(name) not in (value, places.local(value)):
+            problems.append(f"{role}: env {name}={value!r} became {out.env.get(name)!r}")
     for kind, probe in rendered.probes.items():
         local = out.probes.get(kind)
         if local is None or local.path != probe.path or out.ports.get(probe.port) != local.port:
@@ -336,25 +431,33 @@ def _other_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if "=" not in line or line.lstrip()[:1] in "#!"]
 
 
-def _allowed(role: Role, was: str, now: str, zk: str, role_dir: Path, key: str = "", flag: str = "") -> bool:
+def _allowed(places: Places, was: str, now: str, zk: str, key: str = "", flag: str = "") -> bool:
     if was == now:
         return True
     if key in ZK_KEYS or flag == ZK_FLAG:
         return now == local_zk_address(was, zk) and zk_chroot(now) == zk_chroot(was)
     if (is_port_key(key, was) or (_PORT_FLAG.match(flag) and was.isdigit())) and now.isdigit():
         return True
-    return was.startswith(pod_prefix(role)) and now == str(role_dir / was[len(pod_prefix(role)) :])
+    if key == VIP_HOST_KEY:
+        return now == LOOPBACK
+    return now == places.local(was)
 
 
-def _jvm_violations(role: Role, before: Sequence[str], after: Sequence[str]) -> list[str]:
-    """``after`` must be ``before`` with heap sizes replaced and only ``/opt/pinot/`` flags left out."""
+def _jvm_violations(role: Role, before: Sequence[str], after: Sequence[str], places: Places) -> list[str]:
+    """``after`` must be ``before`` with heap sizes replaced, only ``/opt/pinot/`` flags left out, and
+    the agent's jar, port and (moved) config the only change to its flag."""
     xms, xmx = HEAP[role]
     remaining = list(after)
     for token in before:
+        agent = _AGENT_FLAG.match(token)
+        local_agent = _LOCAL_AGENT_FLAG.match(remaining[0]) if remaining else None
         if token.startswith("-Xms"):
             token = f"-Xms{xms}"
         elif token.startswith("-Xmx"):
             token = f"-Xmx{xmx}"
+        elif agent and local_agent and local_agent.group(3) == places.local(agent.group(3)):
+            remaining.pop(0)
+            continue
         if remaining and remaining[0] == token:
             remaining.pop(0)
         elif not (_IMAGE_PATH_FLAG.match(token) and token.split("=", 1)[1].startswith(IMAGE_HOME)):

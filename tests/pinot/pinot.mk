@@ -2,11 +2,12 @@
 #
 #   make pinot-deps   resolve the Pinot jars from Maven Central into tests/pinot/.cache (once; the
 #                     classpath file is the stamp, rebuilt only when tests/pinot/pom.xml changes)
-#                     (and ZooKeeper 3.9.3 for tests/pinot/ensemble, from zookeeper-pom.xml)
+#                     (and ZooKeeper 3.9.3 for tests/pinot/ensemble, from zookeeper-pom.xml, and the
+#                     Prometheus JMX exporter agent jar for tests/pinot/production)
 #   make test-pinot   render examples/cluster-minimal.yaml with the hooks, start ZooKeeper, controller,
 #                     broker, server and minion from what they render (tests/pinot/overlay.py lists
 #                     the only changes), and run the Job CLI against them: tests/pinot/plain, then a
-#                     second cluster with basic auth, tests/pinot/auth. Fails, never skips, if Pinot
+#                     second cluster with the production settings, tests/pinot/production. Fails, never skips, if Pinot
 #                     cannot start; the "pinot cluster" summary says where the time went.
 #   make pinot-up     start the plain cluster by hand and keep it running until Ctrl-C
 
@@ -20,7 +21,18 @@ PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
 
 .PHONY: pinot-deps test-pinot pinot-up
 
-pinot-deps: $(PINOT_CLASSPATH) $(ZOOKEEPER_CLASSPATH)
+PINOT_AGENT := $(PINOT_CACHE)/agents/jmx_prometheus_javaagent-0.18.0.jar
+
+pinot-deps: $(PINOT_CLASSPATH) $(ZOOKEEPER_CLASSPATH) $(PINOT_AGENT)
+
+# The Prometheus JMX exporter agent the apachepinot/pinot:1.3.0 image ships (spec.metrics), kept off
+# Pinot's classpath: the harness starts it as -javaagent exactly as rendered.
+$(PINOT_AGENT):
+	@mkdir -p $(dir $@)
+	$(PINOT_MVN) -B -q -Dstyle.color=never -Dmaven.repo.local=$(abspath $(PINOT_CACHE))/m2 \
+		org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+		-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:0.18.0 -DoutputDirectory=$(abspath $(dir $@))
+	@test -s $@ && touch $@
 
 $(PINOT_CLASSPATH): $(PINOT_DIR)/pom.xml
 	@mkdir -p $(PINOT_CACHE)

@@ -81,7 +81,7 @@ def render_cluster(cluster: Mapping[str, Any] | None = None) -> dict[Role, Rende
         if role not in ROLES:
             raise ValueError(f"StatefulSet {child['metadata']['name']} has unknown role {role!r}")
         if role in found:
-            raise ValueError(f"more than one {role} pool; these tests start one process per role")
+            raise ValueError(f"more than one {role} pool; these tests start one pool per role")
         found[role] = _from_statefulset(role, child, configmaps)
     missing = [role for role in ROLES if role not in found]
     if missing:
@@ -93,7 +93,7 @@ def _from_statefulset(role: Role, sts: Mapping[str, Any], configmaps: Mapping[st
     pod = sts["spec"]["template"]["spec"]
     (container,) = [c for c in pod["containers"] if c["name"] == role]
     args: list[str] = list(container["args"])
-    env = {e["name"]: e.get("value", "") for e in container.get("env", [])}
+    env = {e["name"]: e.get("value", "") for e in container.get("env", []) if "value" in e}
     volume = next(v for v in pod["volumes"] if v["name"] == "config")
     configmap = configmaps[volume["configMap"]["name"]]
     mount = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "config")
@@ -117,7 +117,19 @@ def _from_statefulset(role: Role, sts: Mapping[str, Any], configmaps: Mapping[st
         config_mount=mount,
         container_ports={p["name"]: int(p["containerPort"]) for p in container.get("ports", [])},
         probes=probes,
+        replicas=int(sts["spec"]["replicas"]),
+        files=dict(configmap["data"]),
+        env=[e for e in container.get("env", []) if e["name"] != "JAVA_OPTS"],
+        init_containers=list(pod.get("initContainers", [])),
+        shared_mounts=_shared_mounts(role, pod, container),
     )
+
+
+def _shared_mounts(role: Role, pod: Mapping[str, Any], container: Mapping[str, Any]) -> dict[str, str]:
+    """Volumes of the pod that other pods share (a claim not of its own template): name -> path."""
+    own = {"config", "logs", "data"}
+    shared = {v["name"] for v in pod.get("volumes", []) if "persistentVolumeClaim" in v or "nfs" in v}
+    return {m["name"]: m["mountPath"] for m in container["volumeMounts"] if m["name"] in shared - own}
 
 
 def render_role(role: Role) -> RenderedRole:
