@@ -498,6 +498,8 @@ def overlay_cluster(
 
 def run_init_containers(name: str, overlaid: Overlaid, cwd: Path) -> None:
     """Run the pod's init containers' commands as the kubelet would, in order, before the role."""
+    for directory in overlaid.mount_dirs:
+        directory.mkdir(parents=True, exist_ok=True)
     for index, (command, env) in enumerate(overlaid.init_commands):
         done = subprocess.run(
             command,

@@ -145,6 +145,7 @@ class Overlaid:
     init_commands: list[tuple[list[str], dict[str, str]]] = field(default_factory=list)
     files: dict[Path, str] = field(default_factory=dict)  # the ConfigMap's other files
     metrics_port: int | None = None
+    mount_dirs: list[Path] = field(default_factory=list)  # the init containers' volumes, made first
 
     @property
     def role(self) -> Role:
@@ -361,6 +362,11 @@ def apply_overlay(
             if name != rendered.conf_name
         },
         metrics_port=port_map.get(int(metrics.group(2))) if metrics and agent is not None else None,
+        mount_dirs=[
+            Path(places.local(m["mountPath"]) or m["mountPath"])
+            for c in rendered.init_containers
+            for m in c.get("volumeMounts", [])
+        ],
     )
 
 
