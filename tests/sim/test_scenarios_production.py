@@ -1,0 +1,114 @@
+"""Turning each production setting on and off on a running cluster, through Metacontroller, the API
+server and the StatefulSet controller: which pools restart, and in which order.
+
+A setting that reaches Pinot's config or the pods (deep store, basic auth, metrics) rolls exactly the
+pools of the roles it reaches, one pool at a time in rollout order; one that only adds objects beside
+the pods (NetworkPolicy, external Services) restarts nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.sim import specs
+from tests.sim.test_scenarios_cluster import assert_clean, install
+from tests.sim.world import Simulation
+
+JsonObject = dict[str, Any]
+EVERY_POOL = ["controllers", "brokers", "hot", "cold", "minions"]
+S3 = {"uri": "s3://segments/demo", "options": {"region": "us-east-1"}}
+AUTH = {"secretRef": {"name": "pinot-admin"}, "basic": {"enabled": True}}
+
+
+def uids(sim: Simulation) -> dict[str, set[str]]:
+    return {name: {p["metadata"]["uid"] for p in specs.pods(sim, name)} for name in specs.statefulsets(sim)}
+
+
+def restarts(sim: Simulation, changed: JsonObject) -> list[str]:
+    """Apply `changed` and run until Ready; the pools whose pods were replaced, in the order their
+    first new pod appeared. Checks on the way that at most one pool rolls at a time."""
+    before = uids(sim)
+    sim.apply(changed)
+    order: list[str] = []
+    while True:
+        now = uids(sim)
+        rolling = [name for name in now if now[name] != before.get(name) and name not in order]
+        order += rolling
+        unsettled = [
+            name
+            for name in order
+            if specs.ready_pods(sim, name) < len(before[name]) or now[name] & before[name]
+        ]
+        assert len(unsettled) <= 1, f"{unsettled} roll together"
+        if specs.is_ready(sim) and not unsettled:
+            break
+        assert sim.api.step < 60, "did not settle"
+        sim.step()
+    assert_clean(sim)
+    return order
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "rolled"),
+    [
+        ("deepStore", S3, ["controllers", "hot", "cold", "minions"]),  # brokers keep no segments
+        ("auth", AUTH, EVERY_POOL),
+        ("metrics", {"enabled": True}, EVERY_POOL),
+    ],
+    ids=["deep-store", "basic-auth", "metrics"],
+)
+def test_a_setting_that_reaches_the_pods_rolls_their_pools_in_order_on_and_off(
+    sim: Simulation, setting: str, value: JsonObject, rolled: list[str]
+) -> None:
+    obj = install(sim)
+    turned_on = specs.with_spec(obj, **{setting: value})
+    assert restarts(sim, turned_on) == rolled
+    assert restarts(sim, obj) == rolled  # and back
+
+
+def test_more_controllers_without_a_deep_store_change_nothing_until_one_is_set(sim: Simulation) -> None:
+    obj = install(sim)
+    before = uids(sim)
+    three = specs.edit_pool(obj, "controllers", replicas=3)
+    sim.apply(three)
+    sim.run_until(lambda: (specs.condition(sim, "Ready") or {}).get("reason") == "InvalidSpec", 5)
+    assert "spec.deepStore: is required for 3 controller replicas" in str(specs.condition(sim, "Ready"))
+    sim.step()
+    assert uids(sim) == before  # the invalid spec keeps every child as it is
+
+    assert restarts(sim, specs.with_spec(three, deepStore=S3)) == ["controllers", "hot", "cold", "minions"]
+    assert len(specs.pods(sim, "controllers")) == 3
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "kind", "name"),
+    [
+        ("networkPolicy", {"enabled": False}, "NetworkPolicy", "pinot-pinot"),
+        (
+            "externalServices",
+            {"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+            "Service",
+            "pinot-broker-external",
+        ),
+    ],
+    ids=["network-policy-off", "external-broker-service"],
+)
+def test_objects_beside_the_pods_come_and_go_without_a_restart(
+    sim: Simulation, setting: str, value: JsonObject, kind: str, name: str
+) -> None:
+    obj = install(sim)
+    had = sim.get("networking.k8s.io/v1" if kind == "NetworkPolicy" else "v1", kind, specs.NAMESPACE, name)
+    before = uids(sim)
+    sim.apply(specs.with_spec(obj, **{setting: value}))
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+    api_version = "networking.k8s.io/v1" if kind == "NetworkPolicy" else "v1"
+    has = sim.get(api_version, kind, specs.NAMESPACE, name)
+    assert (had is None) != (has is None)
+    assert uids(sim) == before
+    sim.apply(obj)
+    sim.run_until(lambda: specs.is_ready(sim), 10)
+    assert (sim.get(api_version, kind, specs.NAMESPACE, name) is None) == (had is None)
+    assert uids(sim) == before
+    assert_clean(sim)
