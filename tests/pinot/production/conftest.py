@@ -51,7 +51,9 @@ def rendered() -> dict[Role, RenderedRole]:
 
 @pytest.fixture(scope="package")
 def pinot(rendered: dict[Role, RenderedRole], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with booted("production", rendered, tmp_path_factory.mktemp("pinot-production"), SECRETS) as cluster:
+    with booted(
+        "production", rendered, tmp_path_factory.mktemp("pinot-production"), secrets=SECRETS
+    ) as cluster:
         yield cluster
 
 
