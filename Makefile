@@ -5,26 +5,41 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# The stages of `make test`, in order; it prints how long each took at the end.
+TEST_STAGES := venv tools pinot-deps lint typecheck test-unit test-helm test-pinot
 
-.PHONY: help run test test-unit lint typecheck fmt crds clean
+.PHONY: help run venv test test-unit lint typecheck fmt crds clean
 .DEFAULT_GOAL := help
+
+# helm, kustomize, the chart and the image; first, so that rules below can name the tools.
+include install.mk
 
 help:
 	@echo "make run     serve the hooks on $(HOST):$(PORT) (no cluster needed)"
-	@echo "make test    lint, type-check and run the whole test suite (includes test-pinot)"
+	@echo "make test    lint, type-check and run the whole test suite (includes test-helm, test-pinot)"
+	@echo "make image   build the hook image from the Dockerfile (needs docker or podman)"
 	@echo "make bench   measure the hooks against an echo floor (QUICK=1 for a short run)"
 	@echo "make fuzz    fuzz the HTTP surface with many more cases than make test"
 	@echo "make crds    regenerate crds/*.yaml from the pydantic models"
 
-$(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# Two stamps: serving needs only the package and its dependencies; everything else needs the
+# development toolchain too (pytest, mypy, ruff, ...).
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BIN)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 venv: $(BIN)/.installed
 
-run: $(BIN)/.installed
+# A development venv serves too; otherwise install only what serving needs.
+run: $(if $(wildcard $(BIN)/.installed),$(BIN)/.installed,$(BIN)/.installed-run)
 	$(BIN)/pinot-control-plane serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/.installed
@@ -39,13 +54,18 @@ fmt: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 
 # The CRDs are generated from the spec models (hooks/crds); a test fails when crds/ is stale.
+# The chart's copies follow (make chart-crds).
 crds: $(BIN)/.installed
 	$(BIN)/python -m hooks.crds crds
+	@$(MAKE) --no-print-directory chart-crds
 
-test-unit: $(BIN)/.installed
-	$(BIN)/pytest -q -n 2 --ignore=tests/pinot
+# The chart and install manifests have their own stage (test-helm); the guides' tests render
+# metacontroller/ with kustomize.
+test-unit: $(BIN)/.installed $(KUSTOMIZE)
+	$(BIN)/pytest -q -n 2 --ignore=tests/pinot --ignore=tests/manifests --ignore=tests/chart
 
-test: lint typecheck test-unit test-pinot
+test:
+	@bash tools/stages.sh "$(MAKE)" $(TEST_STAGES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -12,6 +12,7 @@ import yaml
 from hooks.cluster import naming
 from tests.cluster.builders import example
 from tests.cluster.rounds import Rounds
+from tests.support.tools import binary, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "getting-started-clusters.md").read_text()
@@ -47,9 +48,7 @@ def test_resource_names_and_columns_exist() -> None:
 
 
 def test_install_names_match_the_kustomization() -> None:
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", str(ROOT / "metacontroller")], capture_output=True, text=True, check=True
-    ).stdout
+    rendered = run([binary("kustomize"), "build", str(ROOT / "metacontroller")])
     objects = [o for o in yaml.safe_load_all(rendered) if o]
     deployments = {
         (o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects if o["kind"] == "Deployment"

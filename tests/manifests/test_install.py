@@ -1,14 +1,13 @@
 """The install kustomization (metacontroller/): renders offline, every object is valid, and the
 pieces fit together (Service -> pods, CompositeControllers -> Service, NetworkPolicy -> Metacontroller).
 
-Rendering needs kubectl (`kubectl kustomize`, no cluster); its absence is a failure, not a skip.
+Rendering uses the kustomize binary `make tools` builds (tests/support/tools.py); its absence is a
+failure, not a skip.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
+from tests.support.tools import kustomize
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "pinot-control-plane"
@@ -65,29 +66,9 @@ CONTROLLERS: dict[str, JsonObject] = {
 }
 
 
-def kubectl() -> str:
-    found = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
-    if found is None:
-        pytest.fail(
-            "kubectl is not installed: the install manifests are rendered with `kubectl kustomize "
-            "metacontroller/` (no cluster needed). Install kubectl to run these tests.",
-            pytrace=False,
-        )
-    return found
-
-
 @pytest.fixture(scope="module")
 def rendered() -> list[JsonObject]:
-    result = subprocess.run(
-        [kubectl(), "kustomize", str(ROOT / "metacontroller")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"kubectl kustomize metacontroller/ failed:\n{result.stderr}", pytrace=False)
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return kustomize(ROOT / "metacontroller")
 
 
 def find(objects: list[JsonObject], kind: str, name: str) -> JsonObject:
@@ -314,7 +295,7 @@ def test_deployment(rendered: list[JsonObject]) -> None:
     pod = spec["template"]["spec"]
     [container] = pod["containers"]
     assert container["image"] == "pinot-control-plane:0.1.0"
-    assert container["args"] == ["serve", "--host", "0.0.0.0", "--port", "8080"]
+    assert container["args"] == ["serve", "--host", "0.0.0.0", "--port", "8080", "--log-level", "info"]
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
         get = container[probe]["httpGet"]

@@ -1,12 +1,13 @@
-"""Jobs run the same image as the hooks, even after `kustomize edit set image`."""
+"""Jobs run the same image as the hooks, even after an `images:` override in the kustomization."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import yaml
+
+from tests.support.tools import binary, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,9 +25,7 @@ def job_image(container: dict) -> str:  # type: ignore[type-arg]
 
 
 def test_job_image_is_the_hook_image(tmp_path: Path) -> None:
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", str(ROOT / "metacontroller")], capture_output=True, text=True, check=True
-    ).stdout
+    rendered = run([binary("kustomize"), "build", str(ROOT / "metacontroller")])
     container = hook_container(rendered)
     assert job_image(container) == container["image"]
 
@@ -39,9 +38,7 @@ def test_job_image_follows_an_image_override(tmp_path: Path) -> None:
         overlay.read_text()
         + "images:\n  - name: pinot-control-plane\n    newName: registry.example.com/pcp\n    newTag: 1.2.3\n"
     )
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", str(tmp_path / "metacontroller")], capture_output=True, text=True, check=True
-    ).stdout
+    rendered = run([binary("kustomize"), "build", str(tmp_path / "metacontroller")])
     container = hook_container(rendered)
     assert container["image"] == "registry.example.com/pcp:1.2.3"
     assert job_image(container) == "registry.example.com/pcp:1.2.3"

@@ -1,0 +1,170 @@
+"""The Makefile's install and test plumbing: `make image` and the stage timings of `make test`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.support.tools import CHART, ROOT
+
+FAKE_ENGINE = """#!/bin/sh
+# A stand-in container engine: answers `info` as configured and records what it is asked to build.
+case "$1" in
+  info) exit {info_status} ;;
+  build) echo "$PWD $*" > "{record}" ;;
+esac
+"""
+
+
+def tools_dir(tmp_path: Path) -> Path:
+    """A PATH holding only what `make image` needs, so no real engine on this machine is seen."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("make", "bash", "sed", "dirname"):
+        found = shutil.which(tool)
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    return bin_dir
+
+
+def make_image(bin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "image", *args],
+        cwd=ROOT,
+        env={**os.environ, "PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def fake_engine(bin_dir: Path, name: str, info_status: int) -> Path:
+    record = bin_dir.parent / f"{name}.build"
+    engine = bin_dir / name
+    engine.write_text(FAKE_ENGINE.format(info_status=info_status, record=record))
+    engine.chmod(0o755)
+    return record
+
+
+def test_make_image_builds_the_dockerfile_under_the_charts_default_name(tmp_path: Path) -> None:
+    bin_dir = tools_dir(tmp_path)
+    record = fake_engine(bin_dir, "docker", 0)
+    done = make_image(bin_dir)
+    assert done.returncode == 0, done.stderr
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    default = f"{values['image']['repository']}:{chart['appVersion']}"
+    assert record.read_text().split() == [str(ROOT), "build", "-t", default, "-f", "Dockerfile", "."]
+
+
+def test_make_image_takes_the_engine_and_name_given(tmp_path: Path) -> None:
+    bin_dir = tools_dir(tmp_path)
+    fake_engine(bin_dir, "docker", 0)
+    record = fake_engine(bin_dir, "podman", 0)
+    done = make_image(bin_dir, "CONTAINER_ENGINE=podman", "IMAGE=registry.example.com/pcp:1.0.0")
+    assert done.returncode == 0, done.stderr
+    assert record.read_text().split()[1:4] == ["build", "-t", "registry.example.com/pcp:1.0.0"]
+
+
+def test_make_image_says_why_it_cannot_build(tmp_path: Path) -> None:
+    bin_dir = tools_dir(tmp_path)
+    record = fake_engine(bin_dir, "docker", 1)
+    done = make_image(bin_dir)
+    assert done.returncode != 0
+    assert not record.exists()
+    assert "no container engine to build pinot-control-plane:0.1.0 with" in done.stderr
+    assert "docker: installed, but no engine answers" in done.stderr
+    assert "podman: not installed" in done.stderr
+    assert "Dockerfile" in done.stderr
+
+
+STAGES = """\
+fast:
+\t@echo fast ran
+slow:
+\t@sleep 0.3
+broken:
+\t@exit 3
+never:
+\t@echo never ran
+"""
+
+
+def stages(tmp_path: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "Makefile").write_text(STAGES)
+    return subprocess.run(
+        ["bash", str(ROOT / "tools" / "stages.sh"), "make", *names],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def timings(output: str) -> dict[str, float]:
+    table = output.split("make test: where the time went\n", 1)[1]
+    return {name: float(seconds) for name, seconds in re.findall(r"^  (\S+) +([0-9.]+) s", table, re.M)}
+
+
+def test_stages_end_with_where_the_time_went(tmp_path: Path) -> None:
+    done = stages(tmp_path, "fast", "slow")
+    assert done.returncode == 0
+    took = timings(done.stdout)
+    assert list(took) == ["fast", "slow", "total"]
+    assert took["slow"] >= 0.3
+    assert took["total"] >= took["fast"] + took["slow"] - 0.1
+
+
+def test_a_failing_stage_stops_the_run_and_still_reports(tmp_path: Path) -> None:
+    done = stages(tmp_path, "fast", "broken", "never")
+    assert done.returncode != 0
+    assert "never ran" not in done.stdout
+    assert "broken" in timings(done.stdout)
+    assert "FAILED" in next(line for line in done.stdout.splitlines() if line.strip().startswith("broken"))
+    assert "never: not run" in done.stdout
+
+
+def test_make_test_runs_every_stage_in_order() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    line = next(line for line in makefile.splitlines() if line.startswith("TEST_STAGES := "))
+    assert line.split(" := ")[1].split() == [
+        "venv",
+        "tools",
+        "pinot-deps",
+        "lint",
+        "typecheck",
+        "test-unit",
+        "test-helm",
+        "test-pinot",
+    ]
+    assert 'bash tools/stages.sh "$(MAKE)" $(TEST_STAGES)' in makefile
+
+
+def dry_run(*args: str, venv: Path) -> str:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args, f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_make_run_installs_only_what_serving_needs(tmp_path: Path) -> None:
+    plan = dry_run("run", venv=tmp_path / "venv")
+    assert "pip install --quiet -e .\n" in plan
+    assert "[dev]" not in plan
+    assert "pinot-control-plane serve" in plan
+
+
+def test_make_venv_installs_the_development_toolchain(tmp_path: Path) -> None:
+    assert "pip install --quiet -e '.[dev]'" in dry_run("venv", venv=tmp_path / "venv")
