@@ -89,10 +89,8 @@ fast:
 \t@echo fast ran
 slow:
 \t@sleep 0.3
-broken:
-\t@exit 3
-never:
-\t@echo never ran
+busy:
+\t@python3 -c "import time; t = time.process_time(); any(time.process_time() - t > 0.3 for _ in iter(int, 1))"
 """
 
 
@@ -108,18 +106,21 @@ def stages(tmp_path: Path, *names: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def timings(output: str) -> dict[str, float]:
+def timings(output: str) -> dict[str, tuple[float, float]]:
+    """stage -> (wall, cpu) seconds from the closing table."""
     table = output.split("make test: where the time went\n", 1)[1]
-    return {name: float(seconds) for name, seconds in re.findall(r"^  (\S+) +([0-9.]+) s", table, re.M)}
+    rows = re.findall(r"^  (\S+) +([0-9.]+) s +([0-9.]+) s", table, re.M)
+    return {name: (float(wall), float(cpu)) for name, wall, cpu in rows}
 
 
 def test_stages_end_with_where_the_time_went(tmp_path: Path) -> None:
-    done = stages(tmp_path, "fast", "slow")
+    done = stages(tmp_path, "fast", "slow", "busy")
     assert done.returncode == 0
     took = timings(done.stdout)
-    assert list(took) == ["fast", "slow", "total"]
-    assert took["slow"] >= 0.3
-    assert took["total"] >= took["fast"] + took["slow"] - 0.1
+    assert list(took) == ["fast", "slow", "busy", "total"]
+    assert took["slow"][0] >= 0.3 and took["slow"][1] < 0.2  # sleeping is wall time, not CPU
+    assert took["busy"][1] >= 0.3 and took["busy"][0] >= took["busy"][1] - 0.05
+    assert took["total"][0] >= sum(wall for wall, _ in list(took.values())[:-1]) - 0.1
 
 
 def test_a_failing_stage_stops_the_run_and_still_reports(tmp_path: Path) -> None:
