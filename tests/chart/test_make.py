@@ -169,3 +169,15 @@ def test_make_run_installs_only_what_serving_needs(tmp_path: Path) -> None:
 
 def test_make_venv_installs_the_development_toolchain(tmp_path: Path) -> None:
     assert "pip install --quiet -e '.[dev]'" in dry_run("venv", venv=tmp_path / "venv")
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else() -> None:
+    ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert ignore[0] == "*", "the context is an allowlist"
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    copied = set()
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            copied |= {source.rstrip("/") for source in line.split()[1:-1]}
+    assert copied == allowed
+    assert all((ROOT / source).exists() for source in copied)
