@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.manifests.test_install import composite_controller_errors
-from tests.support.kube_schemas import strict_errors
+from tests.chart import validity
 from tests.support.servicemonitor import service_monitor_errors
 from tests.support.tools import CHART, ROOT, JsonObject, binary, helm_template, kustomize
 
@@ -88,15 +87,7 @@ def test_chart_version_is_the_project_version() -> None:
 @pytest.mark.parametrize("rendering", ["default", "everything"])
 def test_every_object_is_valid(rendering: str, request: pytest.FixtureRequest) -> None:
     objects: list[JsonObject] = request.getfixturevalue(rendering)
-    problems = []
-    for obj in objects:
-        if obj["kind"] == "CompositeController":
-            problems += composite_controller_errors(obj)
-        elif obj["kind"] == "ServiceMonitor":
-            problems += service_monitor_errors(obj)
-        elif obj["kind"] != "CustomResourceDefinition":  # tests/crds checks crds/, of which these are copies
-            problems += strict_errors(obj)
-    assert problems == []
+    assert validity.problems(objects) == []
     assert {o["kind"] for o in objects} - CUSTOM_KINDS == {
         "ServiceAccount",
         "Deployment",

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.manifests.test_install import composite_controller_errors
-from tests.support.kube_schemas import strict_errors
-from tests.support.servicemonitor import service_monitor_errors
+from tests.chart import validity
 from tests.support.tools import CHART, ROOT, JsonObject, binary, documents, kustomize, run
 
 README = (ROOT / "README.md").read_text()
@@ -27,18 +25,6 @@ def shell_blocks(text: str) -> list[str]:
 
 def commands(prefix: str) -> list[str]:
     return [line for block in shell_blocks(INSTALL) for line in block.splitlines() if line.startswith(prefix)]
-
-
-def invalid(objects: list[JsonObject]) -> list[str]:
-    problems = []
-    for obj in objects:
-        if obj["kind"] == "CompositeController":
-            problems += composite_controller_errors(obj)
-        elif obj["kind"] == "ServiceMonitor":
-            problems += service_monitor_errors(obj)
-        elif obj["kind"] != "CustomResourceDefinition":
-            problems += strict_errors(obj)
-    return problems
 
 
 def hook_deployment(objects: list[JsonObject]) -> JsonObject:
@@ -81,7 +67,7 @@ def test_helm_install_renders_valid_objects_with_the_image_and_metacontrollers_p
     argv = shlex.split(install)
     assert argv[:4] == ["helm", "install", "pinot-control-plane", "charts/pinot-control-plane"]
     objects = documents(run([binary("helm"), "template", *argv[2:], "--include-crds"]))
-    assert invalid(objects) == []
+    assert validity.problems(objects) == []
     image = "registry.example.com/pinot-control-plane:0.1.0"
     assert images(objects) == (image, image)
     assert admitted(objects) == [
@@ -130,7 +116,7 @@ def readme_overlay(tmp_path: Path, extra: str = "") -> list[JsonObject]:
 
 def test_readme_overlay_sets_the_image_and_admits_metacontrollers_pods(tmp_path: Path) -> None:
     objects = readme_overlay(tmp_path)
-    assert invalid(objects) == []
+    assert validity.problems(objects) == []
     image = "registry.example.com/pinot-control-plane:0.1.0"
     assert images(objects) == (image, image)
     assert admitted(objects) == [
@@ -151,7 +137,7 @@ def test_readme_overlay_sets_the_image_and_admits_metacontrollers_pods(tmp_path:
 def test_readme_components_add_the_prometheus_rule_and_service_monitor(tmp_path: Path) -> None:
     [snippet] = re.findall(r"```yaml\n(components:\n.*?)```", INSTALL, re.S)
     objects = readme_overlay(tmp_path, snippet)
-    assert invalid(objects) == []
+    assert validity.problems(objects) == []
     [policy] = [o for o in objects if o["kind"] == "NetworkPolicy"]
     [_, prometheus] = policy["spec"]["ingress"]
     assert prometheus["from"] == [
