@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from tests.chart import validity
-from tests.support.servicemonitor import service_monitor_errors
+from tests.support.prometheus_operator import pod_monitor_errors, service_monitor_errors
 from tests.support.tools import CHART, ROOT, JsonObject, binary, helm_template, kustomize
 
 HOOKS = "pinot-control-plane-hooks"
 EVERYTHING = CHART / "ci" / "everything-values.yaml"
-CUSTOM_KINDS = {"CustomResourceDefinition", "CompositeController", "ServiceMonitor"}
+CUSTOM_KINDS = {"CustomResourceDefinition", "CompositeController", "ServiceMonitor", "PodMonitor"}
 
 
 def keyed(objects: list[JsonObject]) -> dict[tuple[str, str], JsonObject]:
@@ -255,4 +255,14 @@ def test_service_monitor_check_catches_typos(everything: list[JsonObject]) -> No
     monitor["spec"]["scrapeInterval"] = "30s"
     errors = "\n".join(service_monitor_errors(monitor))
     for text in ("'targetPort' was unexpected", "'30 s' does not match", "'scrapeInterval' was unexpected"):
+        assert text in errors
+
+
+def test_pod_monitor_check_catches_typos(everything: list[JsonObject]) -> None:
+    monitor = copy.deepcopy(one(everything, "PodMonitor", "pinot"))
+    assert pod_monitor_errors(monitor) == []
+    monitor["spec"]["podMetricsEndpoints"][0]["relabelings"][0]["target_label"] = "x"
+    monitor["spec"]["podMetricEndpoints"] = []
+    errors = "\n".join(pod_monitor_errors(monitor))
+    for text in ("'target_label' was unexpected", "'podMetricEndpoints' was unexpected"):
         assert text in errors

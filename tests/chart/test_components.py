@@ -53,6 +53,11 @@ def test_prometheus_components_are_the_prometheus_values(tmp_path: Path) -> None
     same_objects(chart, overlay(tmp_path, kustomization))
 
 
+def test_pinot_podmonitor_component_is_the_pinot_podmonitor_value(tmp_path: Path) -> None:
+    kustomization = BASE + "components:\n  - ../metacontroller/components/pinot-podmonitor\n"
+    same_objects(helm_template("--set", "pinotPodMonitor.enabled=true"), overlay(tmp_path, kustomization))
+
+
 PATCHED = {
     "components": [
         "../metacontroller/components/prometheus-scrape",
@@ -137,7 +142,7 @@ def test_patched_overlay_is_the_same_values(tmp_path: Path) -> None:
     same_objects(helm_template("--values", str(values)), overlay(tmp_path / "k", kustomization))
 
 
-@pytest.mark.parametrize("component", ["prometheus-scrape", "service-monitor"])
+@pytest.mark.parametrize("component", ["prometheus-scrape", "service-monitor", "pinot-podmonitor"])
 def test_each_component_says_how_to_use_it(component: str) -> None:
     text = (ROOT / "metacontroller" / "components" / component / "kustomization.yaml").read_text()
     assert f"metacontroller/components/{component}" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.manifests.test_install import composite_controller_errors
 from tests.support.kube_schemas import strict_errors
-from tests.support.servicemonitor import service_monitor_errors
+from tests.support.prometheus_operator import pod_monitor_errors, service_monitor_errors
 from tests.support.tools import JsonObject
 
 
@@ -17,6 +17,8 @@ def problems(objects: list[JsonObject]) -> list[str]:
             found += composite_controller_errors(obj)
         elif obj["kind"] == "ServiceMonitor":
             found += service_monitor_errors(obj)
+        elif obj["kind"] == "PodMonitor":
+            found += pod_monitor_errors(obj)
         elif obj["kind"] != "CustomResourceDefinition":
             found += strict_errors(obj)
     return found

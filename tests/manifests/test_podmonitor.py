@@ -5,8 +5,6 @@ an overlay of the install, and it selects exactly the pods and the port a cluste
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +12,13 @@ import yaml
 
 from hooks.render import render_children
 from tests.cluster.builders import BASE_SPEC, parent
+from tests.support.tools import kustomize
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENT = ROOT / "metacontroller" / "components" / "pinot-podmonitor"
 
 
 def overlay_with_the_component(tmp_path: Path) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is needed to render kustomizations"
     (tmp_path / "kustomization.yaml").write_text(
         yaml.safe_dump(
             {
@@ -32,8 +29,7 @@ def overlay_with_the_component(tmp_path: Path) -> list[dict[str, Any]]:
             }
         )
     )
-    done = subprocess.run([kubectl, "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
+    return kustomize(tmp_path)
 
 
 def test_the_component_adds_one_pod_monitor_to_the_install(tmp_path: Path) -> None:
@@ -41,13 +37,7 @@ def test_the_component_adds_one_pod_monitor_to_the_install(tmp_path: Path) -> No
     monitors = [d for d in rendered if d["kind"] == "PodMonitor"]
     assert len(monitors) == 1 and monitors[0]["metadata"]["namespace"] == "pinot-control-plane"
     assert monitors[0]["metadata"]["labels"]["app.kubernetes.io/part-of"] == "pinot-control-plane"
-    default = subprocess.run(
-        [shutil.which("kubectl") or "kubectl", "kustomize", str(ROOT / "metacontroller")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "PodMonitor" not in default
+    assert "PodMonitor" not in {d["kind"] for d in kustomize(ROOT / "metacontroller")}
 
 
 def test_it_selects_the_pinot_pods_and_their_metrics_port() -> None:
