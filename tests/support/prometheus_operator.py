@@ -34,41 +34,52 @@ _NAMESPACE_SELECTOR = {
     "additionalProperties": False,
     "properties": {"any": {"type": "boolean"}, "matchNames": {"type": "array", "items": {"type": "string"}}},
 }
-SERVICE_MONITOR = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "kind": {"const": "ServiceMonitor"},
-        "metadata": _METADATA,
-        "spec": {
+
+
+def _endpoints(extra: dict[str, Any]) -> dict[str, Any]:
+    """A non-empty list of scrape endpoints: a named port, a path, and the `extra` fields."""
+    port_and_path = {"port": {"type": "string", "minLength": 1}, "path": {"type": "string", "pattern": "^/"}}
+    return {
+        "type": "array",
+        "minItems": 1,
+        "items": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["endpoints", "selector"],
-            "properties": {
-                "selector": _SELECTOR,
-                "namespaceSelector": _NAMESPACE_SELECTOR,
-                "endpoints": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["port"],
-                        "properties": {
-                            "port": {"type": "string", "minLength": 1},
-                            "path": {"type": "string", "pattern": "^/"},
-                            "interval": _DURATION,
-                            "scrapeTimeout": _DURATION,
-                        },
-                    },
-                },
+            "required": ["port"],
+            "properties": {**port_and_path, **extra},
+        },
+    }
+
+
+def _monitor(kind: str, required: list[str], spec: dict[str, Any]) -> dict[str, Any]:
+    """A whole object of `kind` whose spec has exactly the properties `spec`."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "kind": {"const": kind},
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": required,
+                "properties": spec,
             },
         },
-    },
-}
+    }
 
+
+SERVICE_MONITOR = _monitor(
+    "ServiceMonitor",
+    ["endpoints", "selector"],
+    {
+        "selector": _SELECTOR,
+        "namespaceSelector": _NAMESPACE_SELECTOR,
+        "endpoints": _endpoints({"interval": _DURATION, "scrapeTimeout": _DURATION}),
+    },
+)
 
 _RELABELING = {
     "type": "object",
@@ -78,39 +89,15 @@ _RELABELING = {
         "targetLabel": {"type": "string", "minLength": 1},
     },
 }
-POD_MONITOR = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "kind": {"const": "PodMonitor"},
-        "metadata": _METADATA,
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["selector"],
-            "properties": {
-                "selector": _SELECTOR,
-                "namespaceSelector": _NAMESPACE_SELECTOR,
-                "podMetricsEndpoints": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["port"],
-                        "properties": {
-                            "port": {"type": "string", "minLength": 1},
-                            "path": {"type": "string", "pattern": "^/"},
-                            "relabelings": {"type": "array", "items": _RELABELING},
-                        },
-                    },
-                },
-            },
-        },
+POD_MONITOR = _monitor(
+    "PodMonitor",
+    ["selector"],
+    {
+        "selector": _SELECTOR,
+        "namespaceSelector": _NAMESPACE_SELECTOR,
+        "podMetricsEndpoints": _endpoints({"relabelings": {"type": "array", "items": _RELABELING}}),
     },
-}
+)
 
 
 def _errors(schema: dict[str, Any], obj: dict[str, Any]) -> list[str]:
