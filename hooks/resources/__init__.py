@@ -7,7 +7,7 @@ back from its Pod's termination message) becomes the resource's conditions, with
 
 Layering, left to right, each module pure:
 
-    fields -> schema, table, tenant (-> target) -> kinds -> naming -> runs -> jobs
+    spec -> schema, table, tenant (-> target) -> kinds -> naming -> runs -> jobs
     observation, retry, gates -> status -> context -> sync -> finalize; customize -> routes
 
 `routes` is the only module that reads the environment (the Job image, once).

@@ -12,14 +12,15 @@ touched unless the resource itself is being deleted (`finalizing` true).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from hooks.conditions import Condition
 from hooks.contract import HookRequest
 from hooks.decision import Decision
 from hooks.resources import jobs
 from hooks.resources.context import Context, previous_pinot_name
-from hooks.resources.fields import Fields, deletion_policy
 from hooks.resources.gates import cluster_view
 from hooks.resources.kinds import ResourceKind
 from hooks.resources.naming import name_errors
@@ -37,9 +38,8 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
     if not request.finalizing:
         return sync_resource(kind, image, request, now)
     ctx = Context.of(kind, image, request, now)
-    fields = Fields(ctx.spec)
-    target = kind.identity(fields)
-    cluster_name = fields.string("spec.clusterRef.name")
+    reading = kind.read(ctx.spec)
+    target = reading.target
     pinot_name = target.pinot_name if target else previous_pinot_name(ctx.previous_status)
     shown = repr(pinot_name) if pinot_name else "the Pinot object"
 
@@ -47,8 +47,8 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
         return finished(
             ctx, "Retained", f"spec.deletionPolicy is Retain: {shown} is kept in Pinot", pinot_name
         )
-    errors = name_errors(ctx.name) + fields.errors
-    if errors or target is None or cluster_name is None:
+    errors = name_errors(ctx.name) + list(reading.errors)
+    if errors or target is None or reading.spec is None:
         problems = "; ".join(str(e) for e in errors)
         return finished(
             ctx,
@@ -56,6 +56,7 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
             f"nothing was deleted in Pinot, the spec does not say what: {problems}",
             pinot_name,
         )
+    cluster_name = reading.spec.clusterRef.name
     cluster = cluster_view(cluster_name, ctx.namespace, ctx.related)
     if not cluster.present or cluster.deleting:
         gone = "does not exist" if not cluster.present else "is being deleted"
@@ -107,6 +108,12 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
         return ctx.respond(report, pinot_name, children, plan.resync_seconds if plan else 0)
     message = running_message(observation, f"Job {observation.name} deletes {shown} from Pinot")
     return ctx.respond(waiting(DELETING, message), pinot_name, children)
+
+
+def deletion_policy(spec: Mapping[str, Any]) -> str:
+    """The policy at deletion time, read leniently: anything but an explicit Delete keeps the
+    Pinot object, whatever else the spec gets wrong."""
+    return "Delete" if spec.get("deletionPolicy") == "Delete" else "Retain"
 
 
 def finished(ctx: Context, reason: str, message: str, pinot_name: str) -> Decision:

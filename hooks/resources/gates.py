@@ -11,7 +11,7 @@ from typing import Any
 from hooks import API_VERSION
 from hooks.conditions import find, is_true
 from hooks.contract import Observed, as_list, as_object
-from hooks.resources.fields import SpecError
+from hooks.refusals import SpecError
 from hooks.resources.runs import Connection
 from hooks.resources.table import SchemaRequirement
 

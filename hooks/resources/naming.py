@@ -7,7 +7,7 @@ run's identity, so the name alone tells whether the current spec already has its
 from __future__ import annotations
 
 from hooks import GROUP
-from hooks.resources.fields import SpecError
+from hooks.refusals import SpecError
 from hooks.resources.kinds import ResourceKind
 
 HASH_LENGTH = 10

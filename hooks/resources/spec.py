@@ -1,8 +1,13 @@
-"""The specs of PinotSchema, PinotTable and PinotTenant, as their CRDs declare them.
+"""The specs of PinotSchema, PinotTable and PinotTenant, as the hooks read them and the CRDs
+declare them.
 
 `crds/pinotschemas.yaml`, `pinottables.yaml` and `pinottenants.yaml` are generated from these
-models (`make crds`; conventions in `hooks.crds`). The Pinot documents are passed to Pinot as they
-are (unknown fields kept); only what the control plane reads from them is declared.
+models (`make crds`; conventions in `hooks.crds`). The Pinot documents go to Pinot as they are
+(unknown fields kept); only what the control plane reads from them is declared. Validation is
+strict (no "yes" for true, no "3" for 3): the API server stores JSON types as they are, and a
+value that got past an older CRD is refused with the field named rather than guessed at.
+What needs more than one field (a table's name against its type, a tenant's counts) is checked
+by the kind's own module (hooks/resources/table.py, tenant.py).
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ class SchemaRef(_Strict):
     name: str = Field(min_length=1, max_length=253, description="Name of the PinotSchema.")
 
 
-class _ResourceSpec(_Strict):
+class ResourceSpec(_Strict):
+    """What every one of the three kinds carries besides its Pinot document."""
+
     clusterRef: ClusterRef = Field(description="The PinotCluster (same namespace) this object belongs to.")
     deletionPolicy: DeletionPolicy = Field(
         default="Retain",
@@ -46,21 +53,12 @@ class _ResourceSpec(_Strict):
 
 
 class SchemaDocument(_Document):
-    schemaName: str | None = Field(default=None, max_length=512, description="Name of the schema in Pinot.")
+    schemaName: str = Field(min_length=1, max_length=512, description="Name of the schema in Pinot.")
 
 
-class PinotSchemaSpec(_ResourceSpec):
+class PinotSchemaSpec(ResourceSpec):
     schema_: SchemaDocument = Field(
-        alias="schema",
-        description="The Pinot schema JSON, as accepted by POST /schemas.",
-        json_schema_extra=rules(
-            rule(
-                "has(self.schemaName) && size(self.schemaName) > 0",
-                "spec.schema.schemaName must be a non-empty string",
-                reason="FieldValueRequired",
-                field_path=".schemaName",
-            )
-        ),
+        alias="schema", description="The Pinot schema JSON, as accepted by POST /schemas."
     )
     reload: bool = Field(
         default=True, description="Reload the segments of the schema's tables after an update."
@@ -70,29 +68,21 @@ class PinotSchemaSpec(_ResourceSpec):
     )
 
 
+TableType = Literal["OFFLINE", "REALTIME"]
+
+
 class TableDocument(_Document):
-    tableName: str | None = Field(default=None, max_length=512, description="Raw table name in Pinot.")
-    tableType: str | None = Field(default=None, max_length=16, description="OFFLINE or REALTIME.")
-
-
-class PinotTableSpec(_ResourceSpec):
-    schemaRef: SchemaRef = Field(description="The PinotSchema (same namespace) the table uses.")
-    table: TableDocument = Field(
-        description="The Pinot table config JSON, as accepted by POST /tables.",
-        json_schema_extra=rules(
-            rule(
-                "has(self.tableName) && size(self.tableName) > 0",
-                "spec.table.tableName must be a non-empty string",
-                reason="FieldValueRequired",
-                field_path=".tableName",
-            ),
-            rule(
-                "has(self.tableType) && self.tableType in ['OFFLINE', 'REALTIME']",
-                "spec.table.tableType must be OFFLINE or REALTIME",
-                field_path=".tableType",
-            ),
-        ),
+    tableName: str = Field(
+        min_length=1,
+        max_length=512,
+        description="Raw table name in Pinot, or that name plus the _OFFLINE or _REALTIME of its type.",
     )
+    tableType: TableType = Field(description="OFFLINE or REALTIME.")
+
+
+class PinotTableSpec(ResourceSpec):
+    schemaRef: SchemaRef = Field(description="The PinotSchema (same namespace) the table uses.")
+    table: TableDocument = Field(description="The Pinot table config JSON, as accepted by POST /tables.")
     reload: bool = Field(default=False, description="Reload the table's segments after an update.")
     force: bool = Field(default=False, description="Apply a change Pinot would otherwise refuse.")
 
@@ -117,7 +107,7 @@ class TenantDocument(_Strict):
     )
 
 
-class PinotTenantSpec(_ResourceSpec):
+class PinotTenantSpec(ResourceSpec):
     tenant: TenantDocument = Field(
         description="The Pinot tenant JSON, as accepted by POST /tenants.",
         json_schema_extra=rules(

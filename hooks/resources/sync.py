@@ -13,15 +13,16 @@ from datetime import datetime
 
 from hooks.contract import HookRequest
 from hooks.decision import Decision
+from hooks.refusals import SpecError
 from hooks.resources import jobs
 from hooks.resources.context import Context, previous_pinot_name
-from hooks.resources.fields import Fields, SpecError, read_common
 from hooks.resources.gates import Blocked, cluster_view, schema_gate
 from hooks.resources.kinds import ResourceKind
 from hooks.resources.naming import name_errors
 from hooks.resources.observation import Phase, recall
 from hooks.resources.retry import retry
 from hooks.resources.runs import Run
+from hooks.resources.spec import PinotTableSpec
 from hooks.resources.status import APPLYING, run_report, waiting
 from hooks.resources.table import schema_requirement
 
@@ -30,19 +31,17 @@ MAX_ERRORS_SHOWN = 10
 
 def sync_resource(kind: ResourceKind, image: str, request: HookRequest, now: datetime) -> Decision:
     ctx = Context.of(kind, image, request, now)
-    fields = Fields(ctx.spec)
-    common = read_common(fields)
-    desired = kind.desired(fields)
-    errors = name_errors(ctx.name) + fields.errors
+    reading = kind.read(ctx.spec)
+    errors = name_errors(ctx.name) + list(reading.errors)
+    desired, spec = reading.desired, reading.spec
     pinot_name = desired.target.pinot_name if desired else previous_pinot_name(ctx.previous_status)
-    if errors or common is None or desired is None:
+    if errors or spec is None or desired is None:
         return invalid(ctx, errors, pinot_name)
 
-    cluster = cluster_view(common.cluster, ctx.namespace, ctx.related)
+    cluster = cluster_view(spec.clusterRef.name, ctx.namespace, ctx.related)
     blocked = cluster.blocked
-    requirement = schema_requirement(fields, desired.target) if kind.uses_schema else None
-    if requirement is not None:
-        gate = schema_gate(requirement, ctx.related)
+    if isinstance(spec, PinotTableSpec):
+        gate = schema_gate(schema_requirement(spec, desired.target, ctx.spec), ctx.related)
         if isinstance(gate, list):
             return invalid(ctx, gate, pinot_name)
         blocked = blocked or gate

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hooks.resources.fields import Fields
-from hooks.resources.target import Desired, PinotObject, flags
+from hooks.contract import as_object
+from hooks.refusals import SpecError
+from hooks.resources.spec import PinotTableSpec
+from hooks.resources.target import Desired, JsonObject, PinotObject, flags
 
 TABLE_TYPES = ("OFFLINE", "REALTIME")
 
 
-def identity(fields: Fields) -> PinotObject | None:
-    name = fields.string("spec.table.tableName")
-    table_type = fields.choice("spec.table.tableType", TABLE_TYPES)
-    if name is None or table_type is None:
-        return None
+def identity(spec: PinotTableSpec) -> PinotObject | list[SpecError]:
+    name, table_type = spec.table.tableName, spec.table.tableType
     raw = raw_name(name, table_type)
     if raw is None:
-        fields.problem(
-            "spec.table.tableName",
-            f"{name!r} must be the raw table name (or end in _{table_type} to match spec.table.tableType)",
-        )
-        return None
+        return [
+            SpecError(
+                "spec.table.tableName",
+                f"{name!r} must be the raw table name "
+                f"(or end in _{table_type} to match spec.table.tableType)",
+            )
+        ]
     return PinotObject("table", f"{raw}_{table_type}", ("--name", raw, "--type", table_type))
 
 
@@ -40,23 +41,22 @@ def raw_name(name: str, table_type: str) -> str | None:
     return name
 
 
-def desired(fields: Fields) -> Desired | None:
-    document = fields.obj("spec.table")
-    fields.string("spec.schemaRef.name")
-    target = identity(fields) if document is not None else None
-    reload = fields.flag("spec.reload", False)
-    force = fields.flag("spec.force", False)
-    if document is None or target is None:
-        return None
-    raw = target.delete_args[1]
-    schema_name = fields.value("spec.table.segmentsConfig.schemaName")
-    if schema_name is not None and schema_name != raw:
-        fields.problem(
-            "spec.table.segmentsConfig.schemaName",
-            f"{schema_name!r} must equal the raw table name {raw!r} (Pinot requires it)",
-        )
-        return None
-    return Desired(target, document, flags(reload=reload, force=force))
+def desired(spec: PinotTableSpec, target: PinotObject, raw: JsonObject) -> Desired | list[SpecError]:
+    document = raw["table"]
+    table = target.delete_args[1]
+    schema_name = _segments_schema_name(document)
+    if schema_name is not None and schema_name != table:
+        return [
+            SpecError(
+                "spec.table.segmentsConfig.schemaName",
+                f"{schema_name!r} must equal the raw table name {table!r} (Pinot requires it)",
+            )
+        ]
+    return Desired(target, document, flags(reload=spec.reload, force=spec.force))
+
+
+def _segments_schema_name(document: JsonObject) -> object:
+    return as_object(document.get("segmentsConfig")).get("schemaName")
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,9 @@ class SchemaRequirement:
     names: tuple[tuple[str, str], ...]
 
 
-def schema_requirement(fields: Fields, target: PinotObject) -> SchemaRequirement | None:
-    ref = fields.value("spec.schemaRef.name")
-    if not isinstance(ref, str) or not ref:
-        return None
-    raw = target.delete_args[1]
-    names = [("spec.table.tableName", raw)]
-    segments_name = fields.value("spec.table.segmentsConfig.schemaName")
+def schema_requirement(spec: PinotTableSpec, target: PinotObject, raw: JsonObject) -> SchemaRequirement:
+    names = [("spec.table.tableName", target.delete_args[1])]
+    segments_name = _segments_schema_name(raw["table"])
     if isinstance(segments_name, str):
         names.append(("spec.table.segmentsConfig.schemaName", segments_name))
-    return SchemaRequirement(ref, tuple(names))
+    return SchemaRequirement(spec.schemaRef.name, tuple(names))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+JsonObject = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class PinotObject:
@@ -20,7 +22,7 @@ class Desired:
     """The `apply` command's input: the document and its flags (sorted, so hashes are stable)."""
 
     target: PinotObject
-    document: dict[str, Any]
+    document: JsonObject
     flags: tuple[str, ...] = ()
 
 

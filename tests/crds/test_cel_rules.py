@@ -35,9 +35,6 @@ RULES = {
     "cluster/has-controller": "self.exists(p, p.role == 'controller')",
     "cluster/has-broker": "self.exists(p, p.role == 'broker')",
     "cluster/has-server": "self.exists(p, p.role == 'server')",
-    "schema/schema-name": "has(self.schemaName) && size(self.schemaName) > 0",
-    "table/table-name": "has(self.tableName) && size(self.tableName) > 0",
-    "table/table-type": "has(self.tableType) && self.tableType in ['OFFLINE', 'REALTIME']",
     "tenant/server-counts": (
         "self.tenantRole != 'SERVER' || "
         "((has(self.numberOfInstances) ? self.numberOfInstances : 0) >= "
@@ -243,19 +240,6 @@ CASES = [
         cluster(),
         old=cluster(clusterName="helix"),
     ),
-    # -- PinotSchema.
-    accepts("a schemaName", "schema/schema-name", schema(schemaName="events")),
-    refuses("no schemaName", "schema/schema-name", schema()),
-    refuses("an empty schemaName", "schema/schema-name", schema(schemaName="")),
-    # -- PinotTable.
-    accepts("a tableName", "table/table-name", table(tableName="events", tableType="OFFLINE")),
-    refuses("no tableName", "table/table-name", table(tableType="OFFLINE")),
-    refuses("an empty tableName", "table/table-name", table(tableName="", tableType="OFFLINE")),
-    accepts("OFFLINE", "table/table-type", table(tableName="events", tableType="OFFLINE")),
-    accepts("REALTIME", "table/table-type", table(tableName="events", tableType="REALTIME")),
-    refuses("no tableType", "table/table-type", table(tableName="events")),
-    refuses("a lower-case tableType", "table/table-type", table(tableName="events", tableType="offline")),
-    refuses("HYBRID", "table/table-type", table(tableName="events", tableType="HYBRID")),
     # -- PinotTenant.
     accepts(
         "separate offline and realtime instances",
@@ -330,6 +314,40 @@ def test_rule(case: Case) -> None:
     [failure] = report.rules
     assert str(failure) in validate_custom_resource(case.obj, case.old)
     assert failure.rule.message in str(failure)
+
+
+# Required names and the table type are the schema's (required, minLength, enum), not rules'.
+SCHEMA_REFUSALS = [
+    ("no schemaName", schema(), "spec.schema: 'schemaName' is a required property"),
+    ("an empty schemaName", schema(schemaName=""), "spec.schema.schemaName: '' should be non-empty"),
+    ("no tableName", table(tableType="OFFLINE"), "spec.table: 'tableName' is a required property"),
+    ("an empty tableName", table(tableName="", tableType="OFFLINE"), "spec.table.tableName: ''"),
+    ("no tableType", table(tableName="events"), "spec.table: 'tableType' is a required property"),
+    ("a lower-case tableType", table(tableName="events", tableType="offline"), "spec.table.tableType"),
+    ("HYBRID", table(tableName="events", tableType="HYBRID"), "spec.table.tableType: 'HYBRID' is not one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("obj", "error"), [c[1:] for c in SCHEMA_REFUSALS], ids=[c[0] for c in SCHEMA_REFUSALS]
+)
+def test_pinot_names_and_table_types_are_refused_by_the_schema(obj: JsonObject, error: str) -> None:
+    report = check_custom_resource(obj)
+    assert report.rules == []
+    [found] = report.schema
+    assert found.startswith(error), found
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        schema(schemaName="events"),
+        table(tableName="events", tableType="OFFLINE"),
+        table(tableName="e", tableType="REALTIME"),
+    ],
+)
+def test_named_pinot_documents_are_accepted(obj: JsonObject) -> None:
+    assert validate_custom_resource(obj) == []
 
 
 def test_every_rule_has_an_id() -> None:

@@ -2,7 +2,7 @@
 
 For each step the tests write the custom resource's ``spec`` (``{"schema": {...}, "reload": true}``,
 ``{"table": {...}, "schemaRef": {...}}``, ``{"tenant": {...}}``) and :class:`JobRunner` renders the Job
-and its document ConfigMap with the product's own code (``hooks.resources``: ``desired``/``identity``,
+and its document ConfigMap with the product's own code (``hooks.resources``: the kind's ``read``,
 ``Run``, ``jobs.job``, ``jobs.config_map``). It then runs the container's command and args with only
 what a pod would differ in replaced:
 
@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 from hooks.pinotapi import command
 from hooks.resources import jobs
-from hooks.resources.fields import Fields
 from hooks.resources.kinds import SCHEMA, TABLE, TENANT, ResourceKind
 from hooks.resources.runs import TERMINATION_LOG, Connection, Run
 
@@ -93,16 +92,12 @@ class JobRunner:
         return self.run("delete", kind, spec, console_script=console_script)
 
     def render(self, operation: Literal["apply", "delete"], kind: str, spec: Mapping[str, Any]) -> Run:
-        resource = KINDS[kind]
-        fields = Fields(spec)
+        reading = KINDS[kind].read(dict(spec))
         connection = Connection(self.controller_url, self.secret_name)
+        assert reading.desired is not None and reading.target is not None, reading.errors
         if operation == "apply":
-            desired = resource.desired(fields)
-            assert desired is not None and not fields.errors, fields.errors
-            return Run.apply(desired, connection)
-        target = resource.identity(fields)
-        assert target is not None and not fields.errors, fields.errors
-        return Run.delete(target, connection)
+            return Run.apply(reading.desired, connection)
+        return Run.delete(reading.target, connection)
 
     def run(
         self,

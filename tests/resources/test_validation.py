@@ -35,7 +35,7 @@ BAD_SPECS = [
     ("PinotSchema", setting("schema.schemaName", DELETE), "spec.schema.schemaName"),
     ("PinotSchema", setting("schema.schemaName", ""), "spec.schema.schemaName"),
     ("PinotSchema", setting("schema", DELETE), "spec.schema"),
-    ("PinotSchema", setting("clusterRef", DELETE), "spec.clusterRef.name"),
+    ("PinotSchema", setting("clusterRef", DELETE), "spec.clusterRef: Field required"),
     ("PinotSchema", setting("reload", "yes"), "spec.reload"),
     ("PinotSchema", setting("deletionPolicy", "Purge"), "spec.deletionPolicy"),
     ("PinotTable", setting("table.tableName", DELETE), "spec.table.tableName"),
@@ -47,7 +47,7 @@ BAD_SPECS = [
         setting("table.segmentsConfig.schemaName", "clicks"),
         "spec.table.segmentsConfig.schemaName",
     ),
-    ("PinotTable", setting("schemaRef", DELETE), "spec.schemaRef.name"),
+    ("PinotTable", setting("schemaRef", DELETE), "spec.schemaRef: Field required"),
     ("PinotTable", setting("clusterRef.name", ""), "spec.clusterRef.name"),
     ("PinotTable", setting("force", 1), "spec.force"),
     ("PinotTenant", setting("tenant.numberOfInstances", 0), "spec.tenant.numberOfInstances"),
@@ -56,7 +56,7 @@ BAD_SPECS = [
     ("PinotTenant", setting("tenant.tenantRole", "MINION"), "spec.tenant.tenantRole"),
     ("PinotTenant", setting("tenant.tenantName", DELETE), "spec.tenant.tenantName"),
     ("PinotTenant", setting("tenant.realtimeInstances", -1), "spec.tenant.realtimeInstances"),
-    ("PinotTenant", setting("clusterRef", DELETE), "spec.clusterRef.name"),
+    ("PinotTenant", setting("clusterRef", DELETE), "spec.clusterRef: Field required"),
 ]
 
 
@@ -161,10 +161,10 @@ def test_many_errors_are_listed_together() -> None:
     body = sync(parent("PinotTable", {"table": {"tableType": "DAILY"}}))
     message = condition(body, "Ready")["message"]
     for field in (
-        "spec.clusterRef.name",
-        "spec.schemaRef.name",
-        "spec.table.tableName",
-        "spec.table.tableType",
+        "spec.clusterRef: Field required",
+        "spec.schemaRef: Field required",
+        "spec.table.tableName: Field required",
+        "spec.table.tableType: Input should be 'OFFLINE' or 'REALTIME'",
     ):
         assert field in message
 
