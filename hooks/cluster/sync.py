@@ -29,6 +29,7 @@ from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import Step, cluster_conditions, invalid_spec_conditions, pool_status
+from hooks.cluster.summary import summary
 from hooks.cluster.validation import grace_errors, parse_spec
 from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
@@ -113,6 +114,7 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         "conditions": render_conditions(conditions, previous, generation, now_text),
         "controllerService": naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"]),
         "pools": [pool_status(unit) for unit in units],
+        **summary(units, spec),
     }
     resync = 0.0 if spec.paused else resync_after(planned, now, spec.rollout.progressDeadlineSeconds)
     if removing and not spec.paused:

@@ -40,9 +40,13 @@ class Column:
         return column
 
 
-READY = Column("Ready", '.status.conditions[?(@.type=="Ready")].status')
-REASON = Column("Reason", '.status.conditions[?(@.type=="Ready")].reason')
+READY = Column("Ready", '.status.conditions[?(@.type=="Ready")].status', description="The Ready condition.")
+REASON = Column(
+    "Reason", '.status.conditions[?(@.type=="Ready")].reason', description="Why it is (not) ready."
+)
 AGE = Column("Age", ".metadata.creationTimestamp", type="date")
+PINOT_NAME = Column("Pinot Name", ".status.pinotName", description="The object's name in Pinot.")
+CLUSTER_REF = Column("Cluster", ".spec.clusterRef.name", description="The PinotCluster it belongs to.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,14 @@ CLUSTER = CustomResource(
     spec_description="Desired state of the Pinot cluster.",
     status=ClusterStatus,
     status_description="Observed state, written by the control plane.",
-    columns=(READY, REASON, Column("Image", ".spec.image", priority=1), AGE),
+    columns=(
+        Column("Pools", ".status.poolsReady", description="Pools ready of all pools."),
+        Column("Version", ".status.pinotVersion", description="Pinot version, from the image tags."),
+        READY,
+        REASON,
+        AGE,
+        Column("Image", ".spec.image", priority=1, description="The Pinot image of every pool."),
+    ),
     rules=(
         rule(
             "size(self.metadata.name) <= 40",
@@ -155,7 +166,13 @@ CLUSTER = CustomResource(
 
 
 def _pinot_object(
-    kind: str, plural: str, short_name: str, what: str, spec: type[BaseModel], description: str
+    kind: str,
+    plural: str,
+    short_name: str,
+    what: str,
+    spec: type[BaseModel],
+    description: str,
+    *columns: Column,
 ) -> CustomResource:
     return CustomResource(
         kind=kind,
@@ -167,7 +184,7 @@ def _pinot_object(
         spec_description=f"Desired {what}.",
         status=ResourceStatus,
         status_description=f"Observed state of the {what}.",
-        columns=(READY, REASON, Column("Cluster", ".spec.clusterRef.name", priority=1), AGE),
+        columns=(PINOT_NAME, *columns, CLUSTER_REF, READY, REASON, AGE),
     )
 
 
@@ -186,6 +203,7 @@ TABLE = _pinot_object(
     "Pinot table",
     PinotTableSpec,
     "PinotTable keeps a Pinot table config in a PinotCluster in line with spec.table.",
+    Column("Type", ".spec.table.tableType", description="OFFLINE or REALTIME."),
 )
 TENANT = _pinot_object(
     "PinotTenant",
@@ -195,5 +213,6 @@ TENANT = _pinot_object(
     PinotTenantSpec,
     "PinotTenant keeps a Pinot tenant (a set of tagged instances) in a PinotCluster in line with "
     "spec.tenant.",
+    Column("Role", ".spec.tenant.tenantRole", description="SERVER or BROKER."),
 )
 RESOURCES = (CLUSTER, SCHEMA, TABLE, TENANT)

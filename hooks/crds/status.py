@@ -89,6 +89,17 @@ class ClusterStatus(_Observed):
         max_length=1024,
         description="URL of the Pinot controller Service, e.g. http://pinot-controller.ns.svc:9000.",
     )
+    poolsReady: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^[0-9]+/[0-9]+$",
+        description="Pools ready of all pools, e.g. 3/5.",
+    )
+    pinotVersion: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Pinot version the spec runs, from the image tags (comma-separated when pools differ).",
+    )
 
 
 class LastOutcome(_Status):

@@ -114,6 +114,23 @@ def test_short_names_do_not_shadow_builtin_ones() -> None:
     assert "pinotc" in shorts
 
 
+# What `kubectl get` shows by default (name first), and where each column reads from.
+COLUMNS = {
+    "PinotCluster": {"Pools": ".status.poolsReady", "Version": ".status.pinotVersion"},
+    "PinotSchema": {"Pinot Name": ".status.pinotName", "Cluster": ".spec.clusterRef.name"},
+    "PinotTable": {
+        "Pinot Name": ".status.pinotName",
+        "Type": ".spec.table.tableType",
+        "Cluster": ".spec.clusterRef.name",
+    },
+    "PinotTenant": {
+        "Pinot Name": ".status.pinotName",
+        "Role": ".spec.tenant.tenantRole",
+        "Cluster": ".spec.clusterRef.name",
+    },
+}
+
+
 @kinds
 def test_printer_columns(kind: str) -> None:
     columns = crd(kind).storage_version["additionalPrinterColumns"]
@@ -121,13 +138,34 @@ def test_printer_columns(kind: str) -> None:
     assert by_name["Ready"]["jsonPath"] == READY
     assert by_name["Reason"]["jsonPath"] == REASON
     assert by_name["Age"] == {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-    default_columns = [c["name"] for c in columns if c.get("priority", 0) == 0]
-    assert default_columns == ["Ready", "Reason", "Age"]
+    default_columns = {c["name"]: c["jsonPath"] for c in columns if c.get("priority", 0) == 0}
+    assert default_columns == {
+        **COLUMNS[kind],
+        "Ready": READY,
+        "Reason": REASON,
+        "Age": by_name["Age"]["jsonPath"],
+    }
+    assert list(default_columns)[-3:] == ["Ready", "Reason", "Age"]
+
+
+@kinds
+def test_printer_columns_read_declared_fields(kind: str) -> None:
+    """A column whose path names no field of the schema shows <none> for ever."""
+    declared = {".".join(("", *location)) for location, _ in iter_schema(crd(kind).schema)}
+    for column in crd(kind).storage_version["additionalPrinterColumns"]:
+        path = column["jsonPath"].split("[")[0]
+        assert path in declared or path.startswith(".metadata."), column
 
 
 def test_cluster_image_column_is_wide_only() -> None:
     columns = {c["name"]: c for c in crd("PinotCluster").storage_version["additionalPrinterColumns"]}
-    assert columns["Image"] == {"name": "Image", "type": "string", "jsonPath": ".spec.image", "priority": 1}
+    assert columns["Image"] == {
+        "name": "Image",
+        "type": "string",
+        "description": "The Pinot image of every pool.",
+        "jsonPath": ".spec.image",
+        "priority": 1,
+    }
 
 
 @kinds
@@ -193,7 +231,14 @@ def test_pinot_object_status_fields(kind: str) -> None:
 
 def test_cluster_status_fields() -> None:
     props = node("PinotCluster", "status")["properties"]
-    assert set(props) == {"observedGeneration", "conditions", "pools", "controllerService"}
+    assert set(props) == {
+        "observedGeneration",
+        "conditions",
+        "pools",
+        "controllerService",
+        "poolsReady",
+        "pinotVersion",
+    }
     pool = props["pools"]["items"]["properties"]
     assert set(pool) >= {"name", "role", "replicas", "readyReplicas", "updatedReplicas", "state", "message"}
     assert pool["state"]["enum"] == ["Pending", "Waiting", "RollingOut", "Ready", "Degraded"]
