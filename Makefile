@@ -60,9 +60,10 @@ crds: $(BIN)/.installed
 	@$(MAKE) --no-print-directory chart-crds
 
 # The chart and install manifests have their own stage (test-helm); the guides' tests render
-# metacontroller/ with kustomize.
-test-unit: $(BIN)/.installed $(KUSTOMIZE)
-	$(BIN)/pytest -q -n 2 --ignore=tests/pinot --ignore=tests/manifests --ignore=tests/chart
+# metacontroller/ with kustomize, and tests/crds/test_apiserver.py runs the API server's own CRD
+# validation (crdvalidate, built by `make tools`).
+test-unit: $(BIN)/.installed $(KUSTOMIZE) $(CRDVALIDATE)
+	PCP_CRDVALIDATE=$(CRDVALIDATE) $(BIN)/pytest -q -n 2 --ignore=tests/pinot --ignore=tests/manifests --ignore=tests/chart
 
 test:
 	@bash tools/stages.sh "$(MAKE)" $(TEST_STAGES)

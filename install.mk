@@ -1,6 +1,7 @@
 # The install paths and what they need (included by the top-level Makefile):
 #
-#   make tools        build helm and kustomize from the Go module proxy at the pinned versions into
+#   make tools        build helm and kustomize from the Go module proxy at the pinned versions, and
+#                     crdvalidate (tools/crdvalidate: the API server's own CRD validation), into
 #                     TOOLS_CACHE (outside the clone, like the Pinot jars); needs only `go`
 #   make chart-crds   copy crds/ into the Helm chart (Helm installs a chart's crds/ as they are)
 #   make test-helm    helm lint and helm template of the chart, then the chart and install manifest
@@ -15,6 +16,9 @@ HELM_VERSION := v4.3.2
 KUSTOMIZE_VERSION := v5.8.2
 HELM := $(TOOLS_CACHE)/helm-$(HELM_VERSION)/helm
 KUSTOMIZE := $(TOOLS_CACHE)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+# Built once per source: its module pins k8s.io/apiextensions-apiserver.
+CRDVALIDATE_SOURCES := tools/crdvalidate/go.mod tools/crdvalidate/go.sum tools/crdvalidate/main.go
+CRDVALIDATE := $(TOOLS_CACHE)/crdvalidate-$(shell cat $(CRDVALIDATE_SOURCES) | sha256sum | cut -c1-16)/crdvalidate
 CHART := charts/pinot-control-plane
 VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 IMAGE ?= pinot-control-plane:$(VERSION)
@@ -22,7 +26,7 @@ CONTAINER_ENGINE ?=
 
 .PHONY: tools chart-crds test-helm image
 
-tools: $(HELM) $(KUSTOMIZE)
+tools: $(HELM) $(KUSTOMIZE) $(CRDVALIDATE)
 
 # CGO off: a static binary that needs nothing from the machine. GOTOOLCHAIN=local: never fetch
 # another Go; a version that needs a newer Go fails here instead.
@@ -38,6 +42,11 @@ $(HELM):
 
 $(KUSTOMIZE):
 	$(call go-install,sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION))
+
+$(CRDVALIDATE): $(CRDVALIDATE_SOURCES)
+	@command -v $(GO) >/dev/null 2>&1 || { echo "crdvalidate: go is not installed; it builds the API server's CRD validation" >&2; exit 1; }
+	@mkdir -p $(@D)
+	cd tools/crdvalidate && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly $(GO) build -o $(abspath $@) .
 
 chart-crds:
 	rm -f $(CHART)/crds/*.yaml
