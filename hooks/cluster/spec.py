@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
 from hooks.crds.extensions import Int32, Int64, defaulted, list_map, pattern, rule, rules
 from hooks.memo import Memo, json_key
+from hooks.syntax import SECRET_KEY, Annotations, HelixName, Image, Labels, ObjectName, ZooKeeperAddress
 
 JsonObject = dict[str, Any]
 V = TypeVar("V")
@@ -110,10 +111,8 @@ class Storage(_Strict):
         pattern=QUANTITY,
         description="Requested size, a Kubernetes quantity such as 100Gi.",
     )
-    storageClassName: str | None = Field(
-        default=None,
-        max_length=253,
-        description="StorageClass of the volume; the cluster default when unset.",
+    storageClassName: ObjectName | None = Field(
+        default=None, description="StorageClass of the volume; the cluster default when unset."
     )
 
 
@@ -121,9 +120,7 @@ class ServiceSettings(_Strict):
     type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = Field(
         default=None, description="Service type."
     )
-    annotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
-        default=None, max_length=64, description="Service annotations."
-    )
+    annotations: Annotations | None = Field(default=None, description="Service annotations.")
 
 
 class KubernetesSettings(_Strict):
@@ -133,9 +130,7 @@ class KubernetesSettings(_Strict):
     storage: Storage | None = Field(
         default=None, description="The data volume of each pod (a StatefulSet volumeClaimTemplate)."
     )
-    nodeSelector: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
-        default=None, max_length=64, description="Pod nodeSelector."
-    )
+    nodeSelector: Labels | None = Field(default=None, description="Pod nodeSelector (label keys and values).")
     tolerations: list[Passthrough] | None = Field(
         default=None, max_length=64, description="Pod tolerations (core/v1 Toleration)."
     )
@@ -145,21 +140,13 @@ class KubernetesSettings(_Strict):
         max_length=16,
         description="Pod topologySpreadConstraints (core/v1 TopologySpreadConstraint).",
     )
-    podLabels: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
-        default=None, max_length=64, description="Extra pod labels."
-    )
-    podAnnotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
-        default=None, max_length=64, description="Extra pod annotations."
-    )
+    podLabels: Labels | None = Field(default=None, description="Extra pod labels.")
+    podAnnotations: Annotations | None = Field(default=None, description="Extra pod annotations.")
     env: list[Passthrough] | None = Field(
         default=None, max_length=128, description="Extra container environment variables (core/v1 EnvVar)."
     )
-    serviceAccountName: str | None = Field(
-        default=None, max_length=253, description="ServiceAccount of the pods."
-    )
-    priorityClassName: str | None = Field(
-        default=None, max_length=253, description="PriorityClass of the pods."
-    )
+    serviceAccountName: ObjectName | None = Field(default=None, description="ServiceAccount of the pods.")
+    priorityClassName: ObjectName | None = Field(default=None, description="PriorityClass of the pods.")
     terminationGracePeriodSeconds: Int64 | None = Field(
         default=None, ge=0, description="Seconds a pod gets to shut down gracefully."
     )
@@ -196,8 +183,6 @@ DEFAULTS: Memo[Defaults] = Memo(64)
 # A pool's Kubernetes settings apart: an edit of its Pinot settings keeps the same model for them,
 # so what follows from them alone (their findings, their layering) is not done again.
 KUBERNETES: Memo[KubernetesSettings] = Memo(512)
-
-Image = Annotated[str, Field(min_length=1, max_length=512)]
 
 
 class Pool(_Strict):
@@ -258,9 +243,7 @@ class ManagedZooKeeper(_Strict):
         pattern=pattern(r"^[^\n]*$", "must be a single line"),
         description="JVMFLAGS of each server, on one line (default -Xms128M -Xmx512M).",
     )
-    nodeSelector: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
-        default=None, max_length=64, description="Pod nodeSelector."
-    )
+    nodeSelector: Labels | None = Field(default=None, description="Pod nodeSelector (label keys and values).")
     tolerations: list[Passthrough] | None = Field(
         default=None, max_length=64, description="Pod tolerations (core/v1 Toleration)."
     )
@@ -276,24 +259,16 @@ class ManagedZooKeeper(_Strict):
         max_length=16,
         description="Pod topologySpreadConstraints (core/v1 TopologySpreadConstraint).",
     )
-    priorityClassName: str | None = Field(
-        default=None, max_length=253, description="PriorityClass of the pods."
-    )
-    podLabels: dict[str, Annotated[str, Field(max_length=63)]] | None = Field(
-        default=None, max_length=64, description="Extra pod labels."
-    )
-    podAnnotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
-        default=None, max_length=64, description="Extra pod annotations."
-    )
+    priorityClassName: ObjectName | None = Field(default=None, description="PriorityClass of the pods.")
+    podLabels: Labels | None = Field(default=None, description="Extra pod labels.")
+    podAnnotations: Annotations | None = Field(default=None, description="Extra pod annotations.")
 
 
 class ZooKeeper(_Strict):
     """Exactly one of `address` (an existing ensemble) and `managed` (hooks.cluster.ensemble)."""
 
-    address: str | None = Field(
+    address: ZooKeeperAddress | None = Field(
         default=None,
-        min_length=1,
-        max_length=1024,
         description="Connection string of an existing ensemble, host:port[,host:port...][/chroot].",
     )
     managed: ManagedZooKeeper | None = Field(
@@ -306,12 +281,12 @@ class ZooKeeper(_Strict):
 
 
 class SecretRef(_Strict):
-    name: str = Field(min_length=1, max_length=253, description="Name of the Secret in the same namespace.")
+    name: ObjectName = Field(description="Name of the Secret in the same namespace.")
 
 
 class SecretKeyRef(_Strict):
-    name: str = Field(min_length=1, max_length=253, description="Name of the Secret in the same namespace.")
-    key: str = Field(min_length=1, max_length=253, description="Key in the Secret.")
+    name: ObjectName = Field(description="Name of the Secret in the same namespace.")
+    key: str = Field(min_length=1, max_length=253, pattern=SECRET_KEY, description="Key in the Secret.")
 
 
 # A principal name: Pinot lists principals comma-separated and keys their settings by name, and
@@ -353,16 +328,12 @@ class Auth(_Strict):
 
 
 class DeepStoreFiles(_Strict):
-    secretName: str | None = Field(
+    secretName: ObjectName | None = Field(
         default=None,
-        min_length=1,
-        max_length=253,
         description="Secret mounted read-only at /var/pinot/deepstore/secret (key files, keytabs).",
     )
-    configMapName: str | None = Field(
+    configMapName: ObjectName | None = Field(
         default=None,
-        min_length=1,
-        max_length=253,
         description="ConfigMap mounted read-only at /var/pinot/deepstore/config (e.g. Hadoop configuration).",
     )
 
@@ -407,9 +378,7 @@ class Metrics(_Strict):
 
 class ExternalService(_Strict):
     type: Literal["LoadBalancer", "NodePort"] = Field(default="LoadBalancer", description="Service type.")
-    annotations: dict[str, Annotated[str, Field(max_length=8192)]] | None = Field(
-        default=None, max_length=64, description="Service annotations."
-    )
+    annotations: Annotations | None = Field(default=None, description="Service annotations.")
     loadBalancerSourceRanges: list[Annotated[str, Field(max_length=64)]] | None = Field(
         default=None,
         max_length=64,
@@ -465,10 +434,8 @@ class SpecShell(_Strict):
     imagePullSecrets: list[Annotated[SecretRef, Field(description="A docker-registry Secret.")]] | None = (
         Field(default=None, max_length=16, description="Secrets used to pull the images.")
     )
-    clusterName: str | None = Field(
+    clusterName: HelixName | None = Field(
         default=None,
-        max_length=128,
-        pattern=pattern(r"\S", "must not be empty"),
         description=(
             "Helix cluster name in ZooKeeper; metadata.name when unset. Immutable, including its default."
         ),

@@ -255,7 +255,7 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
         "priorityClassName": kube.priority_class,
         "serviceAccountName": kube.service_account,
         "tolerations": kube.tolerations,
-        "topologySpreadConstraints": kube.topology_spread,
+        "topologySpreadConstraints": spread_constraints(kube.topology_spread, cluster.name, inputs.pool),
     }
     spec.update({key: value for key, value in optional.items() if value})
     if added.auth is not None:
@@ -272,6 +272,19 @@ def pod_template_parts(inputs: PodInputs) -> tuple[JsonObject, JsonObject]:
     if annotations:
         metadata["annotations"] = dict(sorted(annotations.items()))
     return metadata, spec
+
+
+def spread_constraints(
+    constraints: list[JsonObject] | None, cluster: str, pool: str
+) -> list[JsonObject] | None:
+    """The pool's topologySpreadConstraints. One without a labelSelector would match no pod (the
+    API server warns as much) and so spread nothing: it spreads the pool's own pods instead."""
+    if not constraints:
+        return constraints
+    selector = {"matchLabels": naming.selector_labels(cluster, pool)}
+    return [
+        c if c.get("labelSelector") is not None else {**c, "labelSelector": selector} for c in constraints
+    ]
 
 
 def immutable_spec(pool: PoolSettings, cluster: ClusterContext) -> JsonObject:

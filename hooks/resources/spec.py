@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hooks.crds.extensions import Int32, rule, rules
+from hooks.syntax import ObjectName, PinotName, TenantName
 
 DeletionPolicy = Literal["Retain", "Delete"]
 
@@ -32,11 +33,11 @@ class _Document(BaseModel):
 
 
 class ClusterRef(_Strict):
-    name: str = Field(min_length=1, max_length=253, description="Name of the PinotCluster.")
+    name: ObjectName = Field(description="Name of the PinotCluster.")
 
 
 class SchemaRef(_Strict):
-    name: str = Field(min_length=1, max_length=253, description="Name of the PinotSchema.")
+    name: ObjectName = Field(description="Name of the PinotSchema.")
 
 
 class ResourceSpec(_Strict):
@@ -53,7 +54,7 @@ class ResourceSpec(_Strict):
 
 
 class SchemaDocument(_Document):
-    schemaName: str = Field(min_length=1, max_length=512, description="Name of the schema in Pinot.")
+    schemaName: PinotName = Field(description="Name of the schema in Pinot.")
 
 
 class PinotSchemaSpec(ResourceSpec):
@@ -72,9 +73,7 @@ TableType = Literal["OFFLINE", "REALTIME"]
 
 
 class TableDocument(_Document):
-    tableName: str = Field(
-        min_length=1,
-        max_length=512,
+    tableName: PinotName = Field(
         description="Raw table name in Pinot, or that name plus the _OFFLINE or _REALTIME of its type.",
     )
     tableType: TableType = Field(description="OFFLINE or REALTIME.")
@@ -93,9 +92,7 @@ def _count(field: str) -> str:
 
 class TenantDocument(_Strict):
     tenantRole: Literal["SERVER", "BROKER"] = Field(description="SERVER or BROKER.")
-    tenantName: str = Field(
-        min_length=1,
-        max_length=256,
+    tenantName: TenantName = Field(
         description="Tenant name; instances are tagged <tenantName>_BROKER, _OFFLINE or _REALTIME.",
     )
     numberOfInstances: Int32 = Field(ge=0, description="Instances in the tenant.")

@@ -603,9 +603,12 @@ def cel_view(value: Any, schema: Schema, *, root: bool = False) -> Any:
 
 def evaluate_rule(rule: str, self_value: Any, old_value: Any = MISSING) -> tuple[bool, str]:
     """(passed, detail) for one CEL rule with `self` (and `oldSelf`) bound to already-viewed values."""
-    activation: dict[str, Any] = {"self": json_to_cel(self_value)}
-    if old_value is not MISSING:
-        activation["oldSelf"] = json_to_cel(old_value)
+    try:
+        activation: dict[str, Any] = {"self": json_to_cel(self_value)}
+        if old_value is not MISSING:
+            activation["oldSelf"] = json_to_cel(old_value)
+    except ValueError as error:  # an integer beyond int64, which the API server does not decode as one
+        return False, f"evaluation error: {error}"
     try:
         result = _program(rule).evaluate(activation)
     except CELEvalError as error:

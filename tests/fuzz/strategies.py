@@ -490,6 +490,84 @@ def obviously_invalid(kind: str, spec: Any) -> bool:
     return False
 
 
+# --- names, labels, images and numbers that Kubernetes or Pinot would refuse --------------------
+
+# Characters that break one name syntax or another: separators, dot segments, whitespace and
+# control characters (property file injections among them), quoting, non-ASCII.
+NAME_BREAKERS = [
+    *("/", ".", "..", " ", "\n", "\r", "\t", "\x00", "\x7f", "\\", "?", "#", "%", ";", ":", "="),
+    *("!", "*", "'", "é", "\u202e", "__", "-"),
+]
+
+
+def refused_by(pattern: str) -> Any:
+    """Whether a value breaks `pattern` (anchored as the API server anchors it: `$` is the end)."""
+    whole = pattern.removeprefix("^").removesuffix("$")
+    return lambda value: re.fullmatch(whole, value) is None
+
+
+def broken(pattern: str, *valid: str, known: tuple[Any, ...] = ()) -> st.SearchStrategy[Any]:
+    """Values `pattern` refuses: known ones, and valid names with a breaking character inserted."""
+    inserted = st.builds(
+        lambda name, where, breaker: name[:where] + breaker + name[where:],
+        st.sampled_from(valid),
+        st.integers(0, 12),
+        st.sampled_from(NAME_BREAKERS),
+    )
+    generated = st.one_of(st.sampled_from(NAME_BREAKERS), inserted).filter(refused_by(pattern))
+    return st.one_of(st.sampled_from(known), generated) if known else generated
+
+
+def _names() -> dict[str, list[tuple[Path, st.SearchStrategy[Any]]]]:
+    from hooks import syntax
+
+    keys = broken(syntax.QUALIFIED_NAME, "team", "example.com/team", known=("k" * 64, "a" * 254 + "/x"))
+    values = broken(syntax.LABEL_VALUE, "ssd", "team-a", known=("v" * 64,))
+    objects = broken(syntax.DNS_SUBDOMAIN, "ssd", "a.b", known=("Foo Bar/..",))
+    images = broken(syntax.IMAGE, "apachepinot/pinot:1.3.0", "registry.example.com:5000/pinot/pinot:1.3.0")
+    pinot = broken(syntax.PINOT_NAME, "events", "db.events")
+    kube = ("pools", 0, "kubernetes")
+    return {
+        "PinotCluster": [
+            (("clusterName",), broken(syntax.HELIX_NAME, "pinot", "pinot-prod.1")),
+            (("zookeeper", "address"), broken(syntax.ZOOKEEPER, "zk:2181/pinot", "zk-0.zk:2181,[::1]:2181")),
+            ((*kube, "podLabels"), st.dictionaries(keys, st.just("x"), min_size=1, max_size=2)),
+            ((*kube, "podLabels"), st.dictionaries(st.just("team"), values, min_size=1)),
+            (
+                (*kube, "nodeSelector"),
+                st.dictionaries(keys | st.just("disktype"), values, min_size=1, max_size=2),
+            ),
+            ((*kube, "podAnnotations"), st.dictionaries(keys, st.text(max_size=5), min_size=1, max_size=2)),
+            ((*kube, "storage"), st.fixed_dictionaries({"storageClassName": objects})),
+            ((*kube, "serviceAccountName"), objects),
+            ((*kube, "priorityClassName"), objects),
+            (("auth",), st.fixed_dictionaries({"secretRef": st.fixed_dictionaries({"name": objects})})),
+            (("image",), images),
+            (("pools", 0, "image"), images),
+            (("pools", 0, "replicas"), st.sampled_from([2**31, 2**40, 2**63, -1])),
+        ],
+        "PinotSchema": [(("schema", "schemaName"), pinot), (("clusterRef", "name"), objects)],
+        "PinotTable": [(("table", "tableName"), pinot), (("schemaRef", "name"), objects)],
+        "PinotTenant": [(("tenant", "tenantName"), pinot), (("clusterRef", "name"), objects)],
+    }
+
+
+INVALID_VALUES = _names()
+
+
+@st.composite
+def invalid_names(draw: st.DrawFn, target: Target) -> Case:
+    """A valid request with one name, label, image or count that Kubernetes or Pinot would refuse."""
+    request = copy.deepcopy(draw(st.sampled_from(BASES[target.path])))
+    spec = request["parent"]["spec"]
+    path, values = draw(st.sampled_from(INVALID_VALUES[target.kind]))
+    target_node: Any = spec
+    for part in path[:-1]:
+        target_node = target_node[part] if isinstance(part, int) else target_node.setdefault(part, {})
+    target_node[path[-1]] = draw(values)
+    return _case(target, request, spec_broken=True)
+
+
 @st.composite
 def hostile_observed(draw: st.DrawFn, target: Target) -> Case:
     """A well-formed request whose `children` or `related` maps are poisoned: wrong shapes,

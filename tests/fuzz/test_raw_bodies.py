@@ -27,6 +27,7 @@ from tests.fuzz.strategies import (
     hostile_anywhere,
     hostile_observed,
     hostile_specs,
+    invalid_names,
     raw_bodies,
 )
 
@@ -85,6 +86,15 @@ def test_a_spec_missing_a_required_field_says_invalid_spec(
     case = data.draw(broken_specs(target), label="case")
     assume(case.spec_broken)  # a later mutation may have made the field a string again
     answer_case(client, case)
+
+
+@pytest.mark.parametrize("target", SYNC_TARGETS, ids=[t.path for t in SYNC_TARGETS])
+@fuzz_settings(per_target(200, SYNC_TARGETS))
+@given(data=st.data())
+def test_a_name_label_or_image_kubernetes_or_pinot_refuses_says_invalid_spec(
+    client: AsgiClient, target: Target, data: st.DataObject
+) -> None:
+    answer_case(client, data.draw(invalid_names(target), label="case"))
 
 
 @pytest.mark.parametrize("target", OBSERVING_TARGETS, ids=[t.path for t in OBSERVING_TARGETS])
