@@ -44,7 +44,7 @@ QUALIFIED_NAME = (
     r"^(?P<prefix>[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
     r"(?P<name>([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])$"
 )
-_QUALIFIED = re.compile(QUALIFIED_NAME)
+_QUALIFIED = re.compile(QUALIFIED_NAME.removesuffix("$") + r"\Z")  # Python's $ would allow a final \n
 KEYS_MEANING = (
     "keys must be qualified names: an optional DNS subdomain (at most 253 characters) and '/', then "
     "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"

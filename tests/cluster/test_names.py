@@ -202,6 +202,12 @@ def test_an_invalid_value_keeps_every_child_as_it_is(
     assert body["children"] == sort_children([as_observed(c) for c in children])
 
 
+def test_a_label_key_ending_in_a_line_break_is_refused() -> None:
+    """Python's `$` matches before a final newline; the API server's does not, and neither does the hook."""
+    _, errors = parse_spec(spec_with((*KUBE, "podLabels"), {"team\n": "x"}), "demo")
+    assert [e.field for e in errors] == ["spec.pools[2].kubernetes.podLabels['team\\n']"]
+
+
 def test_a_spread_constraint_without_a_selector_spreads_the_pools_own_pods() -> None:
     constraints = example("cluster-heterogeneous.yaml")["spec"]["defaults"]["common"]["kubernetes"][
         "topologySpreadConstraints"
