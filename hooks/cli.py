@@ -50,18 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     render = commands.add_parser(
-        "render", help="print the children the sync hook returns for a PinotCluster, as YAML"
+        "render",
+        help="print the children the sync hooks return for PinotClusters, schemas, tables and tenants",
+        description="Print, as a YAML stream, what the sync hooks return for every PinotCluster, "
+        "PinotSchema, PinotTable and PinotTenant in the files (other kinds are skipped), or every "
+        "problem found, one per line. Exit status: 0 rendered, 1 problems, 2 a file that cannot be read.",
     )
     render.add_argument(
-        "-f", "--file", required=True, help="a YAML file holding a PinotCluster ('-' for stdin)"
+        "-f",
+        "--file",
+        required=True,
+        action="append",
+        help="a YAML file, one or more documents ('-' for stdin); may be given several times",
     )
     render.add_argument(
         "--ready",
         action="store_true",
-        help="render as if every earlier pool were ready, so that every pool appears",
+        help="render clusters as if every earlier pool were ready, so that every pool appears",
     )
     render.add_argument(
-        "--namespace", default=None, help="namespace when the file has none (default 'default')"
+        "--namespace", default=None, help="namespace of objects that name none (default 'default')"
     )
     render.set_defaults(run=render_command)
 

@@ -2,8 +2,9 @@
 
 Paths read like the spec: `spec.pools[2].pinot.properties['a.b']` (fields after dots, list
 indices and map keys in brackets). pydantic's own errors are rewritten into that style: a map key
-is told from a field by walking the model the error came from, and a pattern registered with a
-meaning (`hooks.crds.extensions.pattern`) is reported in words instead of as a regex.
+is told from a field by walking the model the error came from, a pattern registered with a
+meaning (`hooks.crds.extensions.pattern`) is reported in words instead of as a regex, and a common
+mistake gets a hint (`hooks.hints`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hooks.crds.extensions import MEANINGS
+from hooks.hints import hint
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,15 @@ def refusals(
 ) -> list[SpecError]:
     """Every error of `exc`, raised while validating `model` (a model class or a type such as
     `list[Pool]`) found at `within` below `root`."""
-    return [
-        SpecError(_path(root, within, error["loc"], model), _problem(error))
-        for error in exc.errors(include_url=False, include_input=False)
-    ]
+    found = []
+    for error in exc.errors(include_url=False):
+        path, parent = _path(root, within, error["loc"], model)
+        problem = _problem(error)
+        last = error["loc"][-1] if error["loc"] else ""
+        expected = str(error.get("ctx", {}).get("expected", ""))
+        advice = hint(error["type"], path, last, parent, error.get("input"), expected)
+        found.append(SpecError(path, f"{problem} ({advice})" if advice else problem))
+    return found
 
 
 def _problem(error: Any) -> str:
@@ -50,14 +57,17 @@ def _problem(error: Any) -> str:
     return str(error["msg"])
 
 
-def _path(root: str, within: Sequence[int | str], loc: Sequence[int | str], model: Any) -> str:
+def _path(root: str, within: Sequence[int | str], loc: Sequence[int | str], model: Any) -> tuple[str, Any]:
+    """The error's path, and the (unwrapped) type holding its last part."""
     path = root
     shape: Any = model
+    parent: Any = None
     for part in within:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     for part in loc:
         if part == "[key]":  # the problem is the map key itself, already named
             continue
+        parent = _unwrap(shape)
         shape, is_key = _step(shape, part)
         if isinstance(part, int):
             path += f"[{part}]"
@@ -65,7 +75,7 @@ def _path(root: str, within: Sequence[int | str], loc: Sequence[int | str], mode
             path += f"[{part!r}]"
         else:
             path += f".{part}"
-    return path
+    return path, parent
 
 
 def _step(shape: Any, part: int | str) -> tuple[Any, bool]:

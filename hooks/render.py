@@ -1,86 +1,87 @@
-"""`pinot-control-plane render`: what the sync hook would create, like `helm template`."""
+"""`pinot-control-plane render`: what the sync hooks would create, like `helm template`.
+
+Reads YAML files (several documents each, any of the four kinds; other kinds are skipped with a
+note), and prints either the children as a YAML stream or every problem found, one per line, in
+the path style of the hooks' InvalidSpec messages, with a hint where a common mistake is likely.
+Exit status: 0 rendered, 1 problems in the manifests, 2 a file that cannot be read.
+"""
 
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 import yaml
 
-from hooks import API_VERSION
-from hooks.cluster.sync import CHILD_TYPES, sync_cluster
-from hooks.contract import HookRequest, type_key
+from hooks.preview import Document, converged_copy, load_cluster, preview, render_children
+from hooks.resources.routes import job_image
 
-RENDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_ROUNDS = 16
+__all__ = ["converged_copy", "load_cluster", "render_children", "render_command"]
 
 
-def load_cluster(text: str, namespace: str | None) -> dict[str, Any]:
-    documents = [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
-    clusters = [doc for doc in documents if doc.get("kind") == "PinotCluster"]
-    if len(clusters) != 1:
-        raise ValueError(f"expected exactly one PinotCluster in the file, found {len(clusters)}")
-    cluster = clusters[0]
-    if cluster.get("apiVersion") != API_VERSION:
-        raise ValueError(f"apiVersion must be {API_VERSION}, found {cluster.get('apiVersion')!r}")
-    metadata = cluster.setdefault("metadata", {})
-    metadata.setdefault("namespace", namespace or "default")
-    metadata.setdefault("generation", 1)
-    metadata.setdefault("uid", "00000000-0000-0000-0000-000000000000")
-    return cluster
+class Unreadable(Exception):
+    """A file that cannot be read at all."""
 
 
-def converged_copy(child: dict[str, Any]) -> dict[str, Any]:
-    """A child as it looks once Kubernetes has finished with it (StatefulSets fully ready)."""
-    observed = copy.deepcopy(child)
-    if child["kind"] == "StatefulSet":
-        replicas = child["spec"]["replicas"]
-        observed["metadata"]["generation"] = 1
-        observed["status"] = {
-            "observedGeneration": 1,
-            "replicas": replicas,
-            "readyReplicas": replicas,
-            "updatedReplicas": replicas,
-            "currentRevision": "rendered",
-            "updateRevision": "rendered",
-        }
-    return observed
+def read_documents(name: str, stdin: TextIO) -> list[Document]:
+    """The documents of one file ('-': standard input), each with its `file:line`; a YAML syntax
+    error raises yaml.YAMLError with its position."""
+    label = "<stdin>" if name == "-" else name
+    try:
+        text = stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise Unreadable(f"{label}: cannot read it: {reason}") from None
+    documents = []
+    loader = yaml.SafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            content = loader.construct_document(node)
+            if content is not None:
+                documents.append(Document(f"{label}:{node.start_mark.line + 1}", content))
+    finally:
+        loader.dispose()
+    return documents
 
 
-def render_children(cluster: dict[str, Any], ready: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    children: dict[str, dict[str, Any]] = {type_key(v, k): {} for v, k in CHILD_TYPES}
-    body: dict[str, Any] = {}
-    for _ in range(MAX_ROUNDS):
-        request = HookRequest.model_validate({"parent": cluster, "children": children})
-        body = sync_cluster(request, RENDER_TIME).body
-        if not ready:
-            break
-        following: dict[str, dict[str, Any]] = {type_key(v, k): {} for v, k in CHILD_TYPES}
-        for child in body["children"]:
-            following[type_key(child["apiVersion"], child["kind"])][child["metadata"]["name"]] = (
-                converged_copy(child)
-            )
-        if following == children:
-            break
-        children = following
-    return body["children"], body["status"]
+def yaml_error(name: str, exc: yaml.YAMLError) -> str:
+    label = "<stdin>" if name == "-" else name
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    return f"{where}: YAML: {f'{context}, ' if context else ''}{problem}"
 
 
 def render_command(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    try:
-        cluster = load_cluster(text, args.namespace)
-    except (ValueError, yaml.YAMLError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    stdin, out, err = sys.stdin, sys.stdout, sys.stderr
+    documents: list[Document] = []
+    problems: list[str] = []
+    for name in args.file:
+        try:
+            documents += read_documents(name, stdin)
+        except Unreadable as exc:
+            print(f"error: {exc}", file=err)
+            return 2
+        except yaml.YAMLError as exc:
+            problems.append(yaml_error(name, exc))
+    result = preview(documents, args.namespace or "default", args.ready, job_image())
+    for note in result.notes:
+        print(f"note: {note}", file=err)
+    problems += result.problems
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=err)
         return 1
-    children, status = render_children(cluster, args.ready)
-    ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), None)
-    if ready and ready["reason"] == "InvalidSpec":
-        print(f"error: {ready['message']}", file=sys.stderr)
+    if not result.children:
+        print("error: no PinotCluster, PinotSchema, PinotTable or PinotTenant in the input", file=err)
         return 1
-    yaml.safe_dump_all(children, sys.stdout, sort_keys=False, default_flow_style=False)
+    for parent, child in result.children:
+        out.write(f"---\n# {parent}\n")
+        yaml.safe_dump(child, out, sort_keys=False, default_flow_style=False, width=2**16)
     return 0

@@ -46,3 +46,43 @@ def test_an_unregistered_pattern_keeps_pydantic_words() -> None:
 
 def test_errors_found_in_a_part_are_placed_within_it() -> None:
     assert problems([{"code": "q"}], list[Item], ("pools",)) == ["spec.pools[0].code: must be digits only"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            {"pools": {0: {"kubernetes": {"replicas": 2}}}},
+            "replicas is a field of the pool: did you mean spec.pools[0].replicas?",
+        ),
+        (
+            {"pools": {0: {"pinot": {"nodeSelector": {}}}}},
+            "did you mean spec.pools[0].kubernetes.nodeSelector?",
+        ),
+        ({"defaults": {"server": {"jvmOpts": "-Xmx1G"}}}, "did you mean spec.defaults.server.pinot.jvmOpts?"),
+        ({"defaults": {"properties": {}}}, "did you mean spec.defaults.common.pinot.properties?"),
+        ({"zookeper": {}}, "did you mean spec.zookeeper?"),
+        ({"pools": {0: {"kubernetes": {"podLabels": {"n": 1}}}}}, 'YAML read 1 as a number: quote it ("1")'),
+        ({"pools": {0: {"role": "Controller"}}}, "did you mean 'controller'? Choices are case-sensitive"),
+    ],
+)
+def test_hints_for_common_mistakes(edit: dict[str, Any], said: str) -> None:
+    from hooks.cluster.validation import parse_spec
+
+    spec: dict[str, Any] = {
+        "image": "apachepinot/pinot:1.3.0",
+        "zookeeper": {"address": "zk:2181"},
+        "pools": [
+            {"name": "c", "role": "controller"},
+            {"name": "b", "role": "broker"},
+            {"name": "s", "role": "server"},
+        ],
+    }
+    for key, value in edit.items():
+        if key == "pools":
+            for index, change in value.items():
+                spec["pools"][index].update(change)
+        else:
+            spec[key] = value
+    problems = [str(e) for e in parse_spec(spec, "demo")[1]]
+    assert any(said in problem for problem in problems), problems

@@ -30,7 +30,7 @@ from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import Step, cluster_conditions, invalid_spec_conditions, pool_status
 from hooks.cluster.summary import summary
-from hooks.cluster.validation import grace_errors, parse_spec
+from hooks.cluster.validation import layered_errors, parse_spec
 from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
 from hooks.contract import (
@@ -68,10 +68,8 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     pools: list[PoolSettings] = []
     if spec is not None:
         pools = ordered_pools(spec)
-        errors = [e for pool in pools for e in _pool_errors(pool)]
-        errors += ensemble.spec_errors(spec, spec.clusterName or parent.metadata.name)
+        errors = model_errors(spec, pools, parent.metadata.name)
         errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
-        errors += feature_errors(spec, parent.metadata.name)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
 
@@ -124,6 +122,15 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(planned, removing))
 
 
+def model_errors(spec: PinotClusterSpec, pools: list[PoolSettings], name: str) -> list[SpecError]:
+    """What a spec that passed its model still gets wrong, as far as the spec alone shows: the
+    layered settings, the managed ensemble, the production features."""
+    errors = layered_errors(pools)
+    errors += ensemble.spec_errors(spec, spec.clusterName or name)
+    errors += feature_errors(spec, name)
+    return errors
+
+
 def _clock_free(steps: list[PoolStep], conditions: list[JsonObject], now_text: str) -> bool:
     """Whether the answer is the same at any time: no pool is rolling out (its deadline and the
     resync delay count from the clock) and no transition time came from the clock in this call."""
@@ -162,12 +169,6 @@ def _context(
         zookeeper_managed=managed is not None,
         features=features(spec, name, namespace),
     )
-
-
-def _pool_errors(pool: PoolSettings) -> list[SpecError]:
-    if pool.role is not Role.SERVER:
-        return []
-    return grace_errors(f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties)
 
 
 def _desired_children(

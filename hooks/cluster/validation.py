@@ -8,12 +8,14 @@ spec it does not understand.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
 from hooks.cluster.quantity import QuantityError, canonical_quantity
+from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import (
     SHELLS,
     Defaults,
@@ -60,6 +62,10 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
         except ValidationError as exc:
             errors += refusals(exc, RememberedPools, ("pools",))
     if errors or shell is None or pools is None:
+        # Whatever the valid parts say too, so that every problem is reported at once.
+        errors += _name_errors(name)
+        errors += _shell_errors(shell) if shell is not None else []
+        errors += _pools_errors(pools, name) if pools is not None else []
         return None, errors
     # The shell's fields as validated (its __dict__; dict(shell) iterates them one by one).
     spec = PinotClusterSpec.model_construct(shell.model_fields_set | {"pools"}, **shell.__dict__, pools=pools)
@@ -72,13 +78,22 @@ POOL_LIST: TypeAdapter[list[Pool]] = TypeAdapter(RememberedPools)
 
 def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     """What the schema cannot say about `spec`."""
-    errors: list[SpecError] = []
+    return _name_errors(name) + _shell_errors(spec) + _pools_errors(spec.pools, name)
+
+
+def _name_errors(name: str) -> list[SpecError]:
     if len(name) > MAX_CLUSTER_NAME:
-        errors.append(SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters"))
-    errors += _pool_errors(spec, name)
-    errors += _order_errors(spec)
-    errors += _defaults_findings(spec.defaults)
-    for index, pool in enumerate(spec.pools):
+        return [SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters")]
+    return []
+
+
+def _shell_errors(shell: SpecShell) -> list[SpecError]:
+    return [*_order_errors(shell), *_defaults_findings(shell.defaults)]
+
+
+def _pools_errors(pools: list[Pool], name: str) -> list[SpecError]:
+    errors = _pool_errors(pools, name)
+    for index, pool in enumerate(pools):
         found = _pool_findings(pool)
         if found:  # rarely: the path is only spelled out then
             errors += [SpecError(f"spec.pools[{index}]{e.field}", e.problem) for e in found]
@@ -122,13 +137,13 @@ def _layer_findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, 
     return (*_pinot_errors("", layer.pinot, role), *_kubernetes_errors("", layer.kubernetes))
 
 
-def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
+def _pool_errors(pools: list[Pool], name: str) -> list[SpecError]:
     errors = []
     seen: set[str] = set()
     repeated: set[str] = set()
-    for pool in spec.pools:
+    for pool in pools:
         (repeated if pool.name in seen else seen).add(pool.name)
-    for index, pool in enumerate(spec.pools):
+    for index, pool in enumerate(pools):
         if _good_pool_name(pool.name, len(name)) and pool.name not in repeated:
             continue  # the usual case: no path to spell out
         path = f"spec.pools[{index}]"
@@ -142,7 +157,7 @@ def _pool_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
             )
         if pool.name in repeated:
             errors.append(SpecError(f"{path}.name", f"duplicate pool name {pool.name!r}"))
-    present = {pool.role for pool in spec.pools}
+    present = {pool.role for pool in pools}
     for role in (Role.CONTROLLER, Role.BROKER, Role.SERVER):
         if role not in present:
             errors.append(SpecError("spec.pools", f"needs at least one {role.value} pool"))
@@ -157,7 +172,7 @@ def _good_pool_name(pool: str, cluster_name_length: int) -> bool:
 ROLES = frozenset(Role)
 
 
-def _order_errors(spec: PinotClusterSpec) -> list[SpecError]:
+def _order_errors(spec: SpecShell) -> list[SpecError]:
     if len(spec.deploymentOrder) != len(ROLES) or set(spec.deploymentOrder) != ROLES:
         return [
             SpecError(
@@ -232,6 +247,18 @@ def resources_errors(path: str, resources: dict[str, Any] | None) -> list[SpecEr
             except QuantityError as exc:
                 errors.append(SpecError(f"{path}.{section}.{resource}", str(exc)))
     return errors
+
+
+def layered_errors(pools: Sequence[PoolSettings]) -> list[SpecError]:
+    """What only a pool's layered settings show: a server's query drain against its grace period."""
+    return [
+        error
+        for pool in pools
+        if pool.role is Role.SERVER
+        for error in grace_errors(
+            f"spec.pools[{pool.index}]", pool.kubernetes.grace_seconds, pool.pinot.properties
+        )
+    ]
 
 
 def grace_errors(

@@ -216,3 +216,22 @@ def test_findings_of_kubernetes_settings_stay_when_only_pinot_settings_change() 
         "spec.pools[2].pinot.properties['pinot.server.netty.port']",
         "spec.pools[2].kubernetes.env[0].name",
     ]
+
+
+def test_every_problem_is_reported_at_once_whatever_part_it_is_in() -> None:
+    """A refused field of the spec does not hide what the valid pools say, nor the other way round."""
+    bad_shell = spec_with(
+        {2: {"pinot": {"properties": {"pinot.server.netty.port": "1"}}}, 3: {"name": "hot"}}, image=""
+    )
+    _, errors = parse_spec(bad_shell, "n" * 41)
+    assert sorted(e.field for e in errors) == [
+        "metadata.name",
+        "spec.image",
+        "spec.pools[0].name",  # "controllers" with the 41 characters of the cluster's name
+        "spec.pools[2].name",
+        "spec.pools[2].pinot.properties['pinot.server.netty.port']",
+        "spec.pools[3].name",
+    ]
+    bad_pools = spec_with({0: {"role": "coordinator"}}, deploymentOrder=["controller"])
+    _, errors = parse_spec(bad_pools, "demo")
+    assert sorted(e.field for e in errors) == ["spec.deploymentOrder", "spec.pools[0].role"]
