@@ -9,7 +9,7 @@ from the CRD's OpenAPI schema and feeds the defaulted spec to the model.
 from __future__ import annotations
 
 import copy
-import string
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hooks.cluster.quantity import canonical_quantity
 from hooks.cluster.spec import PinotClusterSpec
 from hooks.cluster.validation import parse_spec
+from hooks.syntax import IMAGE, QUALIFIED_NAME
 
 from .crdcheck import REPO_ROOT, default_custom_resource, load_crds, schema_errors, validate_custom_resource
 
@@ -155,8 +156,22 @@ def test_crd_defaults_equal_model_defaults(spec: Json) -> None:
 
 # ---------------------------------------------------------------- CRD-valid => model-valid
 
-_KEYS = st.text(alphabet=string.ascii_letters + "._-/", min_size=1, max_size=12)
+# Map keys are label and annotation keys (a CEL rule on each map; the hook checks them too).
+_KEYS = st.from_regex(
+    re.sub(r"\?P<\w+>", "", QUALIFIED_NAME).removeprefix("^").removesuffix("$"), fullmatch=True
+)
 _FREE = st.dictionaries(_KEYS, st.integers() | st.text(max_size=5) | st.booleans(), max_size=2)
+
+
+# Patterns whose values Hypothesis draws too slowly from the regex (tens of milliseconds each).
+SAMPLES = {
+    IMAGE: [
+        "apachepinot/pinot:1.3.0",
+        "registry.example.com:5000/data/pinot/pinot:1.3.0-jdk17",
+        "pinot@sha256:" + "0a" * 32,
+        "localhost/pinot",
+    ]
+}
 
 
 def strategy(node: Mapping[str, Any]) -> st.SearchStrategy[Json]:
@@ -165,10 +180,12 @@ def strategy(node: Mapping[str, Any]) -> st.SearchStrategy[Json]:
         return st.sampled_from(node["enum"])
     kind = node.get("type")
     if kind == "string":
-        low, high = node.get("minLength", 0), min(node.get("maxLength", 40), 40)
-        if "pattern" in node:
+        low, high = node.get("minLength", 0), node.get("maxLength", 40)
+        if node.get("pattern") in SAMPLES:
+            return st.sampled_from(SAMPLES[node["pattern"]])
+        if "pattern" in node:  # bounded by the schema only: shorter bounds reject most of what it draws
             return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: low <= len(s) <= high)
-        return st.text(min_size=low, max_size=high)
+        return st.text(min_size=low, max_size=min(high, 40))
     if kind == "integer":
         return st.integers(min_value=node.get("minimum", -(2**31)), max_value=node.get("maximum", 2**31 - 1))
     if kind == "boolean":
