@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Any
 
 import pytest
@@ -68,16 +69,9 @@ def test_errors_found_in_a_part_are_placed_within_it() -> None:
 )
 def test_hints_for_common_mistakes(edit: dict[str, Any], said: str) -> None:
     from hooks.cluster.validation import parse_spec
+    from tests.cluster.builders import BASE_SPEC
 
-    spec: dict[str, Any] = {
-        "image": "apachepinot/pinot:1.3.0",
-        "zookeeper": {"address": "zk:2181"},
-        "pools": [
-            {"name": "c", "role": "controller"},
-            {"name": "b", "role": "broker"},
-            {"name": "s", "role": "server"},
-        ],
-    }
+    spec = copy.deepcopy(BASE_SPEC)
     for key, value in edit.items():
         if key == "pools":
             for index, change in value.items():
