@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from hooks.cluster.javaprops import env_reference
 from hooks.cluster.spec import DeepStore, Role
 
 JsonObject = dict[str, Any]
@@ -132,7 +133,7 @@ def config_lines(
     factory = f"{prefix}.storage.factory"
     lines.append((f"{factory}.class.{store.scheme}", filesystem.fs_class))
     lines += [(f"{factory}.{store.scheme}.{option}", value) for option, value in store.options]
-    lines += [(f"{factory}.{store.scheme}.{s.option}", "${env:" + s.env + "}") for s in store.secret_options]
+    lines += [(f"{factory}.{store.scheme}.{s.option}", env_reference(s.env)) for s in store.secret_options]
     lines.append((f"{prefix}.segment.fetcher.protocols", f"file,http,{store.scheme}"))
     lines.append((f"{prefix}.segment.fetcher.{store.scheme}.class", FETCHER_CLASS))
     if role is Role.SERVER:

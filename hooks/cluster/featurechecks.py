@@ -10,6 +10,7 @@ from typing import Any
 
 from hooks.cluster import deepstore
 from hooks.cluster.features import Features, features, owned_prefixes
+from hooks.cluster.javaprops import relaxed
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.spec import DeepStore, Layer, PinotClusterSpec, Role, SpecShell
 from hooks.refusals import SpecError
@@ -134,24 +135,17 @@ def _auth_errors(spec: PinotClusterSpec) -> list[SpecError]:
     basic = spec.auth.basic if spec.auth is not None else None
     if basic is None:
         return []
-    seen = {_relaxed(basic.adminUsername): "spec.auth.basic.adminUsername"}
+    seen = {relaxed(basic.adminUsername): "spec.auth.basic.adminUsername"}
     errors = []
     for index, reader in enumerate(basic.readers or []):
         where = f"spec.auth.basic.readers[{index}].username"
-        relaxed = _relaxed(reader.username)
-        if relaxed in seen:
+        name = relaxed(reader.username)
+        if name in seen:
             errors.append(
-                SpecError(
-                    where, f"is the same principal as {seen[relaxed]} (Pinot ignores case, '-' and '_')"
-                )
+                SpecError(where, f"is the same principal as {seen[name]} (Pinot ignores case, '-' and '_')")
             )
-        seen.setdefault(relaxed, where)
+        seen.setdefault(name, where)
     return errors
-
-
-def _relaxed(key: str) -> str:
-    """A key or name as Pinot compares it."""
-    return key.replace("-", "").replace("_", "").lower()
 
 
 def _peer_errors(spec: PinotClusterSpec) -> list[SpecError]:
@@ -254,14 +248,14 @@ def _owned_property_errors(spec: SpecShell | PinotClusterSpec, found: Features) 
     for path, layer, role in _service_layers(spec):
         roles = [role] if role is not None else list(Role)
         for key in layer.pinot.properties or {}:
-            relaxed = _relaxed(key)
+            key_relaxed = relaxed(key)
             for r in roles:
                 owner = next(
                     (
                         field
                         for owned, field in owned_prefixes(r, found)
-                        if relaxed == _relaxed(owned)
-                        or (owned.endswith(".") and relaxed.startswith(_relaxed(owned)))
+                        if key_relaxed == relaxed(owned)
+                        or (owned.endswith(".") and key_relaxed.startswith(relaxed(owned)))
                     ),
                     None,
                 )

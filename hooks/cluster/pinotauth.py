@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hooks.cluster.javaprops import env_reference
 from hooks.cluster.spec import Auth, Role
 
 JsonObject = dict[str, Any]
@@ -107,13 +108,13 @@ def config_lines(role: Role, auth: AuthFeature) -> list[tuple[str, str]]:
         ]
         for principal in auth.principals:
             key = f"{CONTROLLER_ACCESS}.principals.{principal.username}"
-            lines.append((f"{key}.password", "${env:" + principal.env + "}"))
+            lines.append((f"{key}.password", env_reference(principal.env)))
             if principal.read_only:
                 lines.append((f"{key}.permissions", "READ"))
     if role is Role.BROKER:
         lines += [(f"{BROKER_ACCESS}.class", BROKER_FACTORY), (f"{BROKER_ACCESS}.principals", names)]
         lines += [
-            (f"{BROKER_ACCESS}.principals.{p.username}.password", "${env:" + p.env + "}")
+            (f"{BROKER_ACCESS}.principals.{p.username}.password", env_reference(p.env))
             for p in auth.principals
         ]
     for namespace in TOKEN_NAMESPACES[role]:

@@ -2,7 +2,8 @@
 
 Merge rules (documented in the README):
 - string maps (`properties`, `nodeSelector`, `podLabels`, `podAnnotations`,
-  `service.annotations`) merge by key, the more specific layer winning;
+  `service.annotations`) merge by key, the more specific layer winning; `properties` merge by the
+  key as Pinot reads it (case, `-` and `_` ignored), the more specific layer's spelling winning;
 - our own small objects (`storage`, `service`) merge field by field;
 - everything else (scalars, lists such as `env`, `tolerations`, `plugins`, and Kubernetes
   objects such as `resources` and `affinity`) is replaced whole by the most specific layer
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hooks.cluster.javaprops import merge_relaxed
 from hooks.cluster.spec import (
     KubernetesSettings,
     Layer,
@@ -84,17 +86,15 @@ _STORAGE = {"size": "storage_size", "storageClassName": "storage_class"}
 
 
 def merge_pinot(layers: Sequence[PinotSettings]) -> EffectivePinot:
-    properties: dict[str, str] = {}
     jvm_opts: str | None = None
     plugins: list[str] | None = None
     for layer in layers:
-        if layer.properties:
-            properties.update(layer.properties)
         if layer.jvmOpts is not None:
             jvm_opts = layer.jvmOpts
         if layer.plugins is not None:
             plugins = layer.plugins
-    return EffectivePinot(dict(sorted(properties.items())), jvm_opts, list(plugins or []))
+    properties = merge_relaxed(layer.properties for layer in layers if layer.properties)
+    return EffectivePinot(properties, jvm_opts, list(plugins or []))
 
 
 def merge_kubernetes(layers: Sequence[KubernetesSettings]) -> EffectiveKubernetes:

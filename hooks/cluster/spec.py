@@ -61,8 +61,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# One line of a Java properties file: no line breaks.
-ONE_LINE = pattern(r"^[^\n\r]*$", "values must be a single line")
+# A value of one line of a Java properties file: no control characters (a line break would start
+# another line, hence another key); hooks.cluster.javaprops refuses the rest Pinot would alter.
+PROPERTY_VALUE = pattern(
+    r"^[^\x00-\x1f\x7f]*$",
+    "must not hold control characters such as a line break: each setting is one line of Pinot's config file",
+)
 # A Kubernetes quantity (resource.Quantity), with at most a two-digit decimal exponent so that
 # reading it never builds a huge integer.
 QUANTITY = pattern(
@@ -75,7 +79,7 @@ DNS_LABEL_PATTERN = pattern(
 )
 MAX_POOLS = 32
 
-PropertyValue = Annotated[str, Field(max_length=4096, pattern=ONE_LINE)]
+PropertyValue = Annotated[str, Field(max_length=4096, pattern=PROPERTY_VALUE)]
 Plugin = Annotated[
     str,
     Field(
@@ -91,7 +95,11 @@ class PinotSettings(_Strict):
     properties: dict[str, PropertyValue] | None = Field(
         default=None,
         max_length=512,
-        description="Entries of the component's Pinot configuration file (key = value); one-line values.",
+        description=(
+            "Entries of the component's Pinot configuration file (key = value). Values hold no control "
+            "characters (such as line breaks); the hook also refuses what Pinot would not read back as "
+            "written (see the README, Pinot properties)."
+        ),
     )
     jvmOpts: str | None = Field(
         default=None,

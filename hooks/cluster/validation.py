@@ -7,13 +7,13 @@ spec it does not understand.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from hooks.cluster.pinotconf import ROLE_DEFAULTS, owned_keys
+from hooks.cluster.javaprops import key_problem, relaxed, value_problem
+from hooks.cluster.pinotconf import Context, owned_context, owned_problem, server_drain
 from hooks.cluster.quantity import QuantityError, canonical_quantity
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import (
@@ -32,14 +32,11 @@ from hooks.cluster.spec import (
 from hooks.memo import Memo
 from hooks.refusals import SpecError, refusals
 
-PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
 MAX_CLUSTER_NAME = 40
 MAX_CLUSTER_AND_POOL = 50
 RESERVED_ENV = frozenset({"JAVA_OPTS"})
 # A Java long, as Pinot reads it; the grace period derived from it is an int64 seconds.
 MAX_DRAIN_MS = 2**63 - 1
-# Owned keys that a first-class field of the spec sets (named when the key is refused).
-FIRST_CLASS_FIELDS = {"controller.data.dir": "spec.deepStore"}
 
 
 def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecError]]:
@@ -64,8 +61,9 @@ def parse_spec(raw: Any, name: str) -> tuple[PinotClusterSpec | None, list[SpecE
     if errors or shell is None or pools is None:
         # Whatever the valid parts say too, so that every problem is reported at once.
         errors += _name_errors(name)
-        errors += _shell_errors(shell) if shell is not None else []
-        errors += _pools_errors(pools, name) if pools is not None else []
+        context = _context(shell, name) if shell is not None else None
+        errors += _shell_errors(shell, context) if shell is not None and context is not None else []
+        errors += _pools_errors(pools, name, context) if pools is not None else []
         return None, errors
     # The shell's fields as validated (its __dict__; dict(shell) iterates them one by one).
     spec = PinotClusterSpec.model_construct(shell.model_fields_set | {"pools"}, **shell.__dict__, pools=pools)
@@ -78,7 +76,8 @@ POOL_LIST: TypeAdapter[list[Pool]] = TypeAdapter(RememberedPools)
 
 def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     """What the schema cannot say about `spec`."""
-    return _name_errors(name) + _shell_errors(spec) + _pools_errors(spec.pools, name)
+    context = _context(spec, name)
+    return _name_errors(name) + _shell_errors(spec, context) + _pools_errors(spec.pools, name, context)
 
 
 def _name_errors(name: str) -> list[SpecError]:
@@ -87,54 +86,81 @@ def _name_errors(name: str) -> list[SpecError]:
     return []
 
 
-def _shell_errors(shell: SpecShell) -> list[SpecError]:
-    return [*_order_errors(shell), *_defaults_findings(shell.defaults)]
+def _context(shell: SpecShell, name: str) -> Context:
+    """The cluster name, ZooKeeper address and data dir the controller's file holds: an owned key
+    set to exactly that in properties is accepted."""
+    deep_store = shell.deepStore.uri if shell.deepStore is not None else None
+    return owned_context(shell.clusterName or name, shell.zookeeper.address, deep_store)
 
 
-def _pools_errors(pools: list[Pool], name: str) -> list[SpecError]:
+def _shell_errors(shell: SpecShell, context: Context) -> list[SpecError]:
+    return [
+        *_order_errors(shell),
+        *_context_errors(shell, context),
+        *_defaults_findings(shell.defaults, context),
+    ]
+
+
+def _pools_errors(pools: list[Pool], name: str, context: Context | None) -> list[SpecError]:
     errors = _pool_errors(pools, name)
     for index, pool in enumerate(pools):
-        found = _pool_findings(pool)
+        found = _pool_findings(pool, context)
         if found:  # rarely: the path is only spelled out then
             errors += [SpecError(f"spec.pools[{index}]{e.field}", e.problem) for e in found]
     return errors
 
 
-# Findings by the identity of the model they were found in: the spec's models come from the
-# validation memos of hooks.cluster.spec, so settings seen before are the very same object, and
-# an edited pool is the only one looked at again. An entry keeps its model alive, so its id cannot
-# be taken by another while the entry is there.
+def _context_errors(spec: SpecShell, context: Context) -> list[SpecError]:
+    """The spec's values the controller's file holds, if it cannot hold them as they are (those
+    `owned_context` left out)."""
+    errors = []
+    known = {field for field, _ in context}
+    name, address = spec.clusterName, spec.zookeeper.address
+    if name is not None and "spec.clusterName" not in known and (problem := value_problem(name)):
+        errors.append(SpecError("spec.clusterName", problem))
+    if address is not None and "spec.zookeeper" not in known and (problem := value_problem(address)):
+        errors.append(SpecError("spec.zookeeper.address", problem))
+    return errors
+
+
+# Findings by the identity of the model they were found in (and the cluster's context, which owned
+# keys are compared with): the spec's models come from the validation memos of
+# hooks.cluster.spec, so settings seen before are the very same object, and an edited pool is the
+# only one looked at again. An entry keeps its model alive, so its id cannot be taken by another
+# while the entry is there.
 FINDINGS: Memo[tuple[Defaults | Pool, tuple[SpecError, ...]]] = Memo(1024)
 DEFAULTS_PATHS = {role: f"spec.defaults.{role.value}" for role in Role}
 
 
-def _defaults_findings(defaults: Defaults) -> tuple[SpecError, ...]:
+def _defaults_findings(defaults: Defaults, context: Context) -> tuple[SpecError, ...]:
     """The findings of every layer of `spec.defaults`, with their whole paths."""
-    found = FINDINGS.get(id(defaults))
+    key = (id(defaults), context)
+    found = FINDINGS.get(key)
     if found is None or found[0] is not defaults:
         layers: list[tuple[str, Layer, Role | None]] = [("spec.defaults.common", defaults.common, None)]
         layers += [(path, defaults.for_role(role), role) for role, path in DEFAULTS_PATHS.items()]
         findings = tuple(
             SpecError(path + finding.field, finding.problem)
             for path, layer, role in layers
-            for finding in _layer_findings(layer, role)
+            for finding in _layer_findings(layer, role, context)
         )
         found = (defaults, findings)
-        FINDINGS.put(id(defaults), found)
+        FINDINGS.put(key, found)
     return found[1]
 
 
-def _pool_findings(pool: Pool) -> tuple[SpecError, ...]:
+def _pool_findings(pool: Pool, context: Context | None) -> tuple[SpecError, ...]:
     """The pool's findings, with fields relative to the pool's own path."""
-    found = FINDINGS.get(id(pool))
+    key = (id(pool), context)
+    found = FINDINGS.get(key)
     if found is None or found[0] is not pool:
-        found = (pool, _layer_findings(pool, pool.role))
-        FINDINGS.put(id(pool), found)
+        found = (pool, _layer_findings(pool, pool.role, context))
+        FINDINGS.put(key, found)
     return found[1]
 
 
-def _layer_findings(layer: Layer | Pool, role: Role | None) -> tuple[SpecError, ...]:
-    return (*_pinot_errors("", layer.pinot, role), *_kubernetes_errors("", layer.kubernetes))
+def _layer_findings(layer: Layer | Pool, role: Role | None, context: Context | None) -> tuple[SpecError, ...]:
+    return (*_pinot_errors("", layer.pinot, role, context), *_kubernetes_errors("", layer.kubernetes))
 
 
 def _pool_errors(pools: list[Pool], name: str) -> list[SpecError]:
@@ -183,22 +209,24 @@ def _order_errors(spec: SpecShell) -> list[SpecError]:
     return []
 
 
-def _pinot_errors(path: str, pinot: PinotSettings, role: Role | None) -> list[SpecError]:
+def _pinot_errors(
+    path: str, pinot: PinotSettings, role: Role | None, context: Context | None
+) -> list[SpecError]:
     errors = []
     roles = [role] if role is not None else list(Role)
-    for key, value in (pinot.properties or {}).items():
-        where = f"{path}.pinot.properties[{key!r}]"
-        if not PROPERTY_KEY.match(key):
-            errors.append(SpecError(where, "keys may hold only letters, digits, '.', '_' and '-'"))
-        elif any(key in owned_keys(r) for r in roles):
-            instead = FIRST_CLASS_FIELDS.get(key)
-            errors.append(
-                SpecError(where, f"is owned by the control plane: set {instead} instead")
-                if instead
-                else SpecError(where, "is owned by the control plane and cannot be set")
-            )
-        if "\n" in value or "\r" in value:
-            errors.append(SpecError(where, "values must be a single line"))
+    spellings: dict[str, str] = {}
+    for key, value in sorted((pinot.properties or {}).items()):
+        problems = [problem for problem in (key_problem(key), value_problem(value)) if problem is not None]
+        if not problems:
+            other = spellings.setdefault(relaxed(key), key)
+            if other != key:
+                problems.append(
+                    f"is the same key as {other!r} to Pinot, which ignores case, '-' and '_' in keys "
+                    "(and refuses to start on a file that holds both); set one of them"
+                )
+            elif (owned := owned_problem(roles, key, value, context)) is not None:
+                problems.append(owned)
+        errors += [SpecError(f"{path}.pinot.properties[{key!r}]", problem) for problem in problems]
     for i, plugin in enumerate(pinot.plugins or []):
         if not plugin or any(c in plugin for c in ", \t\n"):
             errors.append(
@@ -266,9 +294,7 @@ def grace_errors(
 ) -> list[SpecError]:
     """A server drains queries for a whole number of milliseconds, and must be given longer to stop
     (`grace_seconds`, when the spec sets it; else the control plane derives it from the drain)."""
-    drain = server_properties.get(
-        "pinot.server.shutdown.timeoutMs", ROLE_DEFAULTS[Role.SERVER]["pinot.server.shutdown.timeoutMs"]
-    )
+    key, drain = server_drain(server_properties)
     try:
         drain_ms = int(drain)
     except ValueError:
@@ -276,7 +302,7 @@ def grace_errors(
     if not 0 <= drain_ms <= MAX_DRAIN_MS:
         return [
             SpecError(
-                f"{pool_path}.pinot.properties['pinot.server.shutdown.timeoutMs']",
+                f"{pool_path}.pinot.properties[{key!r}]",
                 f"must be a whole number of milliseconds from 0 to {MAX_DRAIN_MS}",
             )
         ]
@@ -284,7 +310,7 @@ def grace_errors(
         return [
             SpecError(
                 f"{pool_path}.kubernetes.terminationGracePeriodSeconds",
-                f"must be longer than pinot.server.shutdown.timeoutMs ({drain_ms} ms) "
+                f"must be longer than {key} ({drain_ms} ms) "
                 "or Kubernetes kills servers while they drain queries",
             )
         ]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from hooks.cluster import naming, pinotauth
 from hooks.cluster.features import NONE, NOTHING, Additions, Features, additions
-from hooks.cluster.pinotconf import CONFIG_DIR, DATA_DIR, PORTS, config_file_path
+from hooks.cluster.pinotconf import CONFIG_DIR, DATA_DIR, PORTS, config_file_path, server_drain
 from hooks.cluster.quantity import canonical_quantity, canonical_resources
 from hooks.cluster.settings import EffectiveKubernetes, PoolSettings
 from hooks.cluster.spec import Role
@@ -142,7 +142,7 @@ def grace_seconds(pool: PoolSettings, properties: dict[str, str]) -> int:
     if pool.kubernetes.grace_seconds is not None:
         return pool.kubernetes.grace_seconds
     if pool.role is Role.SERVER:
-        drain_ms = int(properties.get("pinot.server.shutdown.timeoutMs", "120000"))
+        drain_ms = int(server_drain(properties)[1])
         return -(-drain_ms // 1000) + SERVER_GRACE_MARGIN_SECONDS
     return DEFAULT_GRACE[pool.role]
 

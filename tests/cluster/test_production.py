@@ -101,7 +101,7 @@ def test_the_data_dir_property_is_refused_naming_the_deep_store_field() -> None:
     defaults = {"controller": {"pinot": {"properties": {"controller.data.dir": "s3://bucket/x"}}}}
     message = refusal(spec(defaults=defaults))
     assert "spec.defaults.controller.pinot.properties['controller.data.dir']" in message
-    assert "set spec.deepStore instead" in message
+    assert "which writes controller.data.dir from spec.deepStore; set it there" in message
 
 
 def test_an_s3_deep_store_reaches_every_role_that_reads_segments() -> None:

@@ -63,7 +63,7 @@ CASES = [
         "multi-line property",
         spec_with({2: {"pinot": {"properties": {"a.b": "x\nc=d"}}}}),
         "spec.pools[2].pinot.properties['a.b']",
-        "single line",
+        "such as a line break",
     ),
     (
         "bad storage size",
