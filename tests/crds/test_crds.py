@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+
+from tests.cluster.builders import BASE_SPEC
 
 from .crdcheck import (
     CRD_DIR,
@@ -18,6 +21,7 @@ from .crdcheck import (
     load_crds,
     structural_problems,
     unbounded_fields,
+    validate_custom_resource,
 )
 
 GROUP = "pinot.controlplane.dev"
@@ -271,6 +275,25 @@ def test_cluster_spec_essentials() -> None:
     assert node("PinotCluster", "spec", "imagePullPolicy")["enum"] == ["Always", "IfNotPresent", "Never"]
     service_type = node("PinotCluster", "spec", "pools", ITEMS, "kubernetes", "service", "type")
     assert service_type["enum"] == ["ClusterIP", "NodePort", "LoadBalancer"]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("x\\", True), ("é, ${", True), ("a\nb", False), ("a\rb", False), ("a\tb", False), ("\x7f", False)],
+)
+def test_property_values_with_control_characters_are_refused_by_the_api_server(
+    value: str, accepted: bool
+) -> None:
+    # A line break would add a line, hence a key, to the Pinot config; the hook refuses more.
+    spec = {**copy.deepcopy(BASE_SPEC), "defaults": {"common": {"pinot": {"properties": {"a.b": value}}}}}
+    obj = {
+        "apiVersion": f"{GROUP}/v1alpha1",
+        "kind": "PinotCluster",
+        "metadata": {"name": "demo"},
+        "spec": spec,
+    }
+    errors = validate_custom_resource(obj)
+    assert (errors == []) is accepted, errors
 
 
 @pytest.mark.parametrize(
