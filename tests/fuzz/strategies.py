@@ -157,6 +157,12 @@ NASTY_STRINGS = [
     "\n\r\t",
     "'\"\\",
     "${jndi:ldap://x}",
+    # Pinot config injection: a line break, a trailing backslash, owned and reserved keys respelled.
+    "zk:2181\ncontroller.port=1",
+    "pinot\\",
+    "Controller.Port",
+    "controller.p_ort",
+    "config.paths",
     "%s%n",
     "-1",
     "0x10",
