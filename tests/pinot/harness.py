@@ -111,29 +111,39 @@ def empty_stream_classes(classpath: str, log: Callable[[str], None] = print) -> 
     """Compile the test-only stream plugin (``emptystream/``) once; return its class directory.
 
     A REALTIME table needs a stream that Pinot can ask for partitions and offsets; this one has a single
-    partition that never holds a message, so no Kafka is needed. The output is cached by source hash.
+    partition that never holds a message, so no Kafka is needed.
     """
-    source = EMPTY_STREAM_SOURCE.read_bytes()
-    out = CACHE_DIR / f"emptystream-{hashlib.sha256(source).hexdigest()[:12]}"
+    spi = [jar for jar in classpath.split(os.pathsep) if Path(jar).name.startswith("pinot-spi-")]
+    if not spi:
+        raise PinotStartError(f"cannot compile {EMPTY_STREAM_SOURCE}: no pinot-spi jar on the classpath")
+    return compiled_classes(EMPTY_STREAM_SOURCE, spi[0], log)
+
+
+def compiled_classes(source_file: Path, classpath: str, log: Callable[[str], None] = print) -> Path:
+    """Compile one test-only Java source against ``classpath``, once; return its class directory.
+
+    The output is cached by the hash of the source and of the classpath (another Pinot version's jars
+    get their own classes)."""
+    source = source_file.read_bytes()
+    digest = hashlib.sha256(source + classpath.encode()).hexdigest()[:12]
+    out = CACHE_DIR / f"{source_file.parent.name}-{digest}"
     if (out / ".compiled").is_file():
         return out
-    spi = [jar for jar in classpath.split(os.pathsep) if Path(jar).name.startswith("pinot-spi-")]
     javac = Path(java_binary()).with_name("javac")
     found = str(javac) if javac.is_file() else shutil.which("javac")
-    if not found or not spi:
-        raise PinotStartError(f"cannot compile {EMPTY_STREAM_SOURCE}: javac={found}, pinot-spi jar={spi}")
+    if not found:
+        raise PinotStartError(f"cannot compile {source_file}: no javac next to java or on PATH")
     began = time.monotonic()
     staging = Path(str(out) + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    command = [found, "-nowarn", "--release", "11", "-cp", spi[0], "-d", str(staging)]
-    command.append(str(EMPTY_STREAM_SOURCE))
+    command = [found, "-nowarn", "--release", "11", "-cp", classpath, "-d", str(staging), str(source_file)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise PinotStartError(f"javac failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     (staging / ".compiled").touch()
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
-    log(f"pinot: compiled the empty stream plugin in {time.monotonic() - began:.1f}s into {out}")
+    log(f"pinot: compiled {source_file.name} in {time.monotonic() - began:.1f}s into {out}")
     return out
 
 
