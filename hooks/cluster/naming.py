@@ -18,6 +18,10 @@ TEMPLATE_HASH_ANNOTATION = f"{GROUP}/template-hash"
 CONFIG_HASH_ANNOTATION = f"{GROUP}/config-hash"
 ZOOKEEPER_MODE_ANNOTATION = f"{GROUP}/zookeeper"  # on the pools of a managed ensemble:
 ZOOKEEPER_MANAGED = "managed"
+# On a StatefulSet: the Pinot version of its pod template; while its template changes, the versions
+# (and known steps) its pods may still run besides. See hooks.cluster.running.
+PINOT_VERSION_ANNOTATION = f"{GROUP}/pinot-version"
+RUNNING_VERSIONS_ANNOTATION = f"{GROUP}/running-versions"
 
 
 def statefulset_name(cluster: str, pool: str) -> str:

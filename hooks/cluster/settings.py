@@ -25,6 +25,7 @@ from hooks.cluster.spec import (
     Pool,
     Role,
 )
+from hooks.cluster.versions import pool_version
 from hooks.memo import Memo
 
 JsonObject = dict[str, Any]
@@ -67,6 +68,7 @@ class PoolSettings:
     image: str
     pinot: EffectivePinot
     kubernetes: EffectiveKubernetes
+    version: str = ""  # the Pinot version of `image` (hooks.cluster.versions.pool_version), "" if unknown
 
 
 # KubernetesSettings fields replaced whole by the most specific layer that sets them, and the
@@ -126,14 +128,17 @@ def merge_kubernetes(layers: Sequence[KubernetesSettings]) -> EffectiveKubernete
 
 def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings:
     layers: list[Layer] = [spec.defaults.common, spec.defaults.for_role(pool.role)]
+    image = pool.image or spec.image
+    stated = pool.pinotVersion if pool.image else spec.pinotVersion
     return PoolSettings(
         name=pool.name,
         role=pool.role,
         index=index,
         replicas=pool.replicas,
-        image=pool.image or spec.image,
+        image=image,
         pinot=merge_pinot([*(layer.pinot for layer in layers), pool.pinot]),
         kubernetes=_merged_kubernetes((*(layer.kubernetes for layer in layers), pool.kubernetes)),
+        version=pool_version(image, stated),
     )
 
 
@@ -170,7 +175,7 @@ RESOLVED: Memo[tuple[Layer, Layer, Pool, PoolSettings]] = Memo(512)
 
 def _resolved(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings:
     common, role = spec.defaults.common, spec.defaults.for_role(pool.role)
-    key = (index, spec.image, id(common), id(role), id(pool))
+    key = (index, spec.image, spec.pinotVersion, id(common), id(role), id(pool))
     found = RESOLVED.get(key)
     if found is None or found[0] is not common or found[1] is not role or found[2] is not pool:
         found = (common, role, pool, resolve_pool(spec, pool, index))

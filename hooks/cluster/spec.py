@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
+from hooks.cluster.versions import VERSION_PATTERN
 from hooks.crds.extensions import Int32, Int64, defaulted, list_map, pattern, rule, rules
 from hooks.memo import Memo, json_key
 from hooks.syntax import SECRET_KEY, Annotations, HelixName, Image, Labels, ObjectName, ZooKeeperAddress
@@ -204,6 +205,12 @@ class Pool(_Strict):
     replicas: Int32 = Field(default=1, ge=0, description="Number of pods.")
     image: Image | None = Field(
         default=None, description="Container image of this pool; spec.image when unset."
+    )
+    pinotVersion: str | None = Field(
+        default=None,
+        max_length=32,
+        pattern=pattern(VERSION_PATTERN, "must be a Pinot version such as 1.3.0"),
+        description="Pinot version of this pool's image, for a tag that does not say it (requires image).",
     )
     pinot: PinotSettings = Field(default=PinotSettings(), description=PINOT_LAYER)
     kubernetes: Annotated[KubernetesSettings, _remembered(KUBERNETES)] = Field(
@@ -436,6 +443,12 @@ class SpecShell(_Strict):
     of a pool leaves it as it was."""
 
     image: Image = Field(description="Pinot container image, e.g. apachepinot/pinot:1.3.0.")
+    pinotVersion: str | None = Field(
+        default=None,
+        max_length=32,
+        pattern=pattern(VERSION_PATTERN, "must be a Pinot version such as 1.3.0"),
+        description="Pinot version of spec.image, for a tag that does not say it (e.g. 1.3.0).",
+    )
     imagePullPolicy: Literal["Always", "IfNotPresent", "Never"] | None = Field(
         default=None, description="Image pull policy of every pod."
     )
@@ -523,6 +536,12 @@ class PinotClusterSpec(SpecShell):
                         reason="FieldValueRequired",
                     )
                     for role in ("controller", "broker", "server")
+                ),
+                rule(
+                    "self.all(p, !has(p.pinotVersion) || has(p.image))",
+                    "a pool's pinotVersion describes its own image: set its image too "
+                    "(or use spec.pinotVersion)",
+                    reason="FieldValueRequired",
                 ),
             ),
         ),

@@ -1,18 +1,19 @@
 """What `kubectl get pinotclusters` shows besides the conditions: how many pools are ready, and
 which Pinot version the spec runs (`status.poolsReady`, `status.pinotVersion`).
 
-Both follow from the request alone (the plan's pool states, the spec's images), so they are the
-same on every call for the same request and never make an answer depend on the clock.
+Both follow from the request alone (the plan's pool states; the versions the observed StatefulSets
+record and the spec asks, hooks.cluster.upgrade), so they are the same on every call for the same
+request and never make an answer depend on the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hooks.cluster.naming import image_version
 from hooks.cluster.rollout import PoolState
-from hooks.cluster.spec import PinotClusterSpec
 from hooks.cluster.status import Step
+from hooks.cluster.upgrade import Plan
+from hooks.cluster.upgrade_status import change, listed
 
 
 def pools_ready(steps: Sequence[Step]) -> str:
@@ -22,21 +23,23 @@ def pools_ready(steps: Sequence[Step]) -> str:
     return f"{ready}/{len(steps)}"
 
 
-def pinot_version(spec: PinotClusterSpec) -> str:
-    """The Pinot version the spec asks for: the tag of every pool's image, in pool order and each
-    once (`1.2.0,1.3.0` while pools run different images); empty when no image has a tag."""
-    versions: list[str] = []
-    for pool in spec.pools:
-        version = image_version(pool.image or spec.image)
-        if version and version not in versions:
-            versions.append(version)
-    return ",".join(versions)
+def pinot_version(plan: Plan) -> str:
+    """The Pinot version the cluster runs: what the pools' pods run, each version once in pool order
+    (`1.2.0,1.3.0` when pools run different ones by design); `0.11.0 -> 1.3.0` while versions move
+    (those left behind, then those asked); empty when no version is known. Versions come from the
+    image tags or the spec's stated `pinotVersion` (hooks.cluster.versions), for a fresh cluster from
+    the spec alone."""
+    if plan.moving and not plan.refusals:
+        leaving, going = change(plan)
+        return f"{leaving} -> {going}"
+    running = [v for versions in plan.running.values() for v in versions]
+    return listed(running or list(plan.desired.values()))
 
 
-def summary(steps: Sequence[Step], spec: PinotClusterSpec) -> dict[str, str]:
+def summary(steps: Sequence[Step], plan: Plan) -> dict[str, str]:
     """The status fields of the printer columns (a field without a value is left out)."""
     fields = {"poolsReady": pools_ready(steps)}
-    version = pinot_version(spec)
+    version = pinot_version(plan)
     if version:
         fields["pinotVersion"] = version
     return fields

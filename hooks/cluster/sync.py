@@ -25,11 +25,15 @@ from hooks.cluster.features import features
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
+from hooks.cluster.running import PoolRun, Run, held_children, pool_runs, record, records_after
 from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import Step, cluster_conditions, invalid_spec_conditions, pool_status
 from hooks.cluster.summary import summary
+from hooks.cluster.upgrade import plan_versions
+from hooks.cluster.upgrade_status import conditions as version_conditions
+from hooks.cluster.upgrade_status import held_steps, pool_versions, version_status
 from hooks.cluster.validation import layered_errors, parse_spec
 from hooks.cluster.workload import IMMUTABLE_STATEFULSET_FIELDS, ClusterContext
 from hooks.conditions import previous_conditions, render_conditions, rfc3339
@@ -78,15 +82,20 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         spec, parent.metadata.name, parent.metadata.namespace, observed, previous_pools, now, now_text
     )
     cluster = _context(parent.metadata.name, parent.metadata.namespace, spec, managed)
-    rendered = {pool.name: render_pool(pool, cluster) for pool in pools}
+    runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
+    versions = plan_versions(pools, runs, parent.metadata.annotations)
+    rendered = {pool.name: render_pool(pool, cluster) for pool in versions.pools}
+    observations = {
+        name: Observation.of(sts)
+        for name in rendered
+        if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
+    }
+    hashes = {name: r.template_hash for name, r in rendered.items()}
+    hashes.update({name: observations[name].template_hash for name in versions.held if name in observations})
     steps = plan(
-        pools,
-        {name: r.template_hash for name, r in rendered.items()},
-        {
-            name: Observation.of(sts)
-            for name in rendered
-            if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
-        },
+        versions.pools,
+        hashes,
+        observations,
         previous_pools,
         list(spec.deploymentOrder),
         now,
@@ -94,7 +103,9 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         spec.rollout.progressDeadlineSeconds,
         ahead=managed.ahead if managed is not None else None,
     )
-    children, problems = _desired_children(steps, rendered, cluster, observed)
+    steps = held_steps(versions, steps, previous_pools, now_text)
+    recorded = records_after(steps, runs, versions.held)
+    children, problems = _desired_children(steps, rendered, cluster, observed, versions.held, runs, recorded)
     if managed is not None:  # the ensemble is the first step, ahead of every pool
         ensemble_children, ensemble_problems = ensemble.children(managed, observed)
         children += ensemble_children
@@ -107,12 +118,20 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     if spec.paused:
         children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
 
-    conditions = cluster_conditions(units, spec.paused, problems, removing)
+    conditions = version_conditions(
+        versions, cluster_conditions(units, spec.paused, problems, removing), steps, spec.paused
+    )
+    rank = {pool.name: position for position, pool in enumerate(pools)}
     status: JsonObject = {
         "conditions": render_conditions(conditions, previous, generation, now_text),
         "controllerService": naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"]),
-        "pools": [pool_status(unit) for unit in units],
-        **summary(units, spec),
+        "pools": ([pool_status(managed.step)] if managed is not None else [])
+        + [
+            {**pool_status(step), **pool_versions(versions, step, runs, recorded)}
+            for step in sorted(steps, key=lambda s: rank[s.pool.name])
+        ],
+        **summary(units, versions),
+        **version_status(versions, steps, recorded),
     }
     resync = 0.0 if spec.paused else resync_after(planned, now, spec.rollout.progressDeadlineSeconds)
     if removing and not spec.paused:
@@ -176,6 +195,9 @@ def _desired_children(
     rendered: Mapping[str, RenderedPool],
     cluster: ClusterContext,
     observed: Observed,
+    held: Mapping[str, str],
+    runs: Mapping[str, PoolRun],
+    recorded: Mapping[str, tuple[Run, ...]],
 ) -> tuple[list[JsonObject | EncodedChild], list[str]]:
     children: list[JsonObject | EncodedChild] = []
     problems: list[str] = []
@@ -185,13 +207,21 @@ def _desired_children(
         pools_by_role.setdefault(step.pool.role, []).append(step.pool)
         if not step.emit:
             continue
-        pool = rendered[step.pool.name]
-        current = observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, step.pool.name))
-        if current is None or pool.keeps_immutable(as_object(current.get("spec"))):
+        name = step.pool.name
+        if name in held:
+            children += held_children(observed, cluster.name, name, runs.get(name), recorded.get(name, ()))
+            continue
+        pool = rendered[name]
+        current = observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))
+        # While its template changes, a StatefulSet records what its pods may run (hooks.cluster.running).
+        running = record(recorded.get(name, ()))
+        if (current is None or pool.keeps_immutable(as_object(current.get("spec")))) and not running:
             children.append(pool.encoded_statefulset(step.partition))
         else:
             desired = pool.statefulset(step.partition)
-            problems += _keep_immutable(desired, current, step.pool)
+            desired["metadata"]["annotations"].update(running)
+            if current is not None:
+                problems += _keep_immutable(desired, current, step.pool)
             children.append(desired)
         children += pool.companions
         if not step.converged:

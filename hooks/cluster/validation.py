@@ -29,6 +29,7 @@ from hooks.cluster.spec import (
     SpecShell,
     validated_once,
 )
+from hooks.cluster.versions import parse_version, version_of_image
 from hooks.memo import Memo
 from hooks.refusals import SpecError, refusals
 
@@ -77,7 +78,12 @@ POOL_LIST: TypeAdapter[list[Pool]] = TypeAdapter(RememberedPools)
 def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
     """What the schema cannot say about `spec`."""
     context = _context(spec, name)
-    return _name_errors(name) + _shell_errors(spec, context) + _pools_errors(spec.pools, name, context)
+    return (
+        _name_errors(name)
+        + _shell_errors(spec, context)
+        + _pools_errors(spec.pools, name, context)
+        + _version_errors(spec)
+    )
 
 
 def _name_errors(name: str) -> list[SpecError]:
@@ -207,6 +213,30 @@ def _order_errors(spec: SpecShell) -> list[SpecError]:
             )
         ]
     return []
+
+
+def _version_errors(spec: PinotClusterSpec) -> list[SpecError]:
+    """A stated Pinot version goes with the image it describes and must not contradict its tag."""
+    errors = []
+    stated: list[tuple[str, str | None, str | None]] = [("spec", spec.image, spec.pinotVersion)]
+    stated += [
+        (f"spec.pools[{i}]", p.image, p.pinotVersion) for i, p in enumerate(spec.pools) if p.pinotVersion
+    ]
+    for path, image, version in stated:
+        if version is None:
+            continue
+        if image is None:
+            errors.append(SpecError(f"{path}.pinotVersion", "describes the pool's own image: set image too"))
+            continue
+        tagged = version_of_image(image)
+        if tagged is not None and tagged != parse_version(version):
+            errors.append(
+                SpecError(
+                    f"{path}.pinotVersion",
+                    f"{version} contradicts the tag of {image} ({tagged}): leave it out or correct it",
+                )
+            )
+    return errors
 
 
 def _pinot_errors(

@@ -322,6 +322,8 @@ def statefulset(
     annotations = {naming.TEMPLATE_HASH_ANNOTATION: template_digest}
     if cluster.zookeeper_managed:
         annotations[naming.ZOOKEEPER_MODE_ANNOTATION] = naming.ZOOKEEPER_MANAGED
+    if pool.version:
+        annotations[naming.PINOT_VERSION_ANNOTATION] = pool.version
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",

@@ -132,7 +132,11 @@ CLUSTER = CustomResource(
     status_description="Observed state, written by the control plane.",
     columns=(
         Column("Pools", ".status.poolsReady", description="Pools ready of all pools."),
-        Column("Version", ".status.pinotVersion", description="Pinot version, from the image tags."),
+        Column(
+            "Version",
+            ".status.pinotVersion",
+            description="Pinot version the cluster runs; from -> to while it moves.",
+        ),
         READY,
         REASON,
         AGE,

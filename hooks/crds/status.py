@@ -8,7 +8,7 @@ every status they emit against the generated CRDs.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,6 +78,38 @@ class PoolStatus(_Status):
         description="When the pool entered its state; the progress deadline counts from here.",
         json_schema_extra=DATE_TIME,
     )
+    runningVersion: str | None = Field(
+        default=None,
+        max_length=128,
+        description=(
+            "Pinot version the pool's pods run; while they move, the one they leave and the one they go to "
+            "(0.11.0 -> 1.3.0)."
+        ),
+    )
+    desiredVersion: str | None = Field(
+        default=None, max_length=32, description="Pinot version the spec asks of this pool."
+    )
+
+
+class Upgrade(_Status):
+    direction: Literal["Upgrade", "Downgrade"] | None = Field(
+        default=None, description="Upgrade (controllers first) or Downgrade (minions first)."
+    )
+    from_: str | None = Field(
+        default=None, alias="from", max_length=256, description="Versions the changing pools run."
+    )
+    to: str | None = Field(default=None, max_length=256, description="Version the spec asks.")
+    phase: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "What happens now, as the Progressing reason says it (PreparingServers, UpgradingBrokers, "
+            "RollingBackServers, ...), or why nothing moves."
+        ),
+    )
+    knownSteps: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=16, description="Known steps between the releases that apply to this change."
+    )
 
 
 class ClusterStatus(_Observed):
@@ -98,7 +130,16 @@ class ClusterStatus(_Observed):
     pinotVersion: str | None = Field(
         default=None,
         max_length=2048,
-        description="Pinot version the spec runs, from the image tags (comma-separated when pools differ).",
+        description=(
+            "Pinot version the cluster runs (1.3.0; 1.2.0,1.3.0 when pools run different ones); while "
+            "versions move, from and to (0.11.0 -> 1.3.0)."
+        ),
+    )
+    upgrade: Upgrade | None = Field(default=None, description="A version change under way, or refused.")
+    warnings: list[Annotated[str, Field(max_length=1024)]] | None = Field(
+        default=None,
+        max_length=16,
+        description="What no rollout order can make safe, e.g. a single broker that every query depends on.",
     )
 
 

@@ -39,8 +39,24 @@ def test_a_pool_that_never_gets_ready_is_not_counted() -> None:
 def test_pools_with_their_own_images_list_each_version_once_in_pool_order() -> None:
     spec = copy.deepcopy(BASE_SPEC)
     spec["pools"][2]["image"] = "registry.example.com/pinot/pinot:1.4.0-rc1"
-    spec["pools"][3]["image"] = "apachepinot/pinot:1.4.0-rc1"
-    assert status_of(spec)["pinotVersion"] == "1.3.0,1.4.0-rc1"
+    spec["pools"][3]["image"] = "apachepinot/pinot:1.4.0-21-ms-openjdk"
+    assert status_of(spec)["pinotVersion"] == "1.3.0,1.4.0"
+
+
+def test_a_version_change_shows_where_from_and_where_to_until_it_is_done() -> None:
+    rounds = Rounds(parent())
+    for _ in range(6):
+        rounds.step()
+    assert rounds.step()["status"]["pinotVersion"] == "1.3.0"
+    rounds.change(image="apachepinot/pinot:1.4.0")
+    seen = [rounds.step()["status"]["pinotVersion"] for _ in range(12)]
+    assert seen[0] == "1.3.0 -> 1.4.0" and seen[-1] == "1.4.0"
+    assert set(seen) == {"1.3.0 -> 1.4.0", "1.4.0"}
+
+
+def test_a_stated_version_counts_where_the_tag_has_none() -> None:
+    spec = {**copy.deepcopy(BASE_SPEC), "image": "registry.example.com/pinot:custom", "pinotVersion": "1.3.0"}
+    assert status_of(spec)["pinotVersion"] == "1.3.0"
 
 
 def test_an_image_without_a_tag_shows_no_version() -> None:

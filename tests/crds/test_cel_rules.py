@@ -40,6 +40,7 @@ RULES = {
     "cluster/qualified-keys": QUALIFIED_KEYS["x-kubernetes-validations"][0]["rule"],
     "schema/no-double-underscore": "!self.contains('__')",
     "table/no-double-underscore": "!self.contains('__')",
+    "cluster/pool-version-needs-image": "self.all(p, !has(p.pinotVersion) || has(p.image))",
     "tenant/server-counts": (
         "self.tenantRole != 'SERVER' || "
         "((has(self.numberOfInstances) ? self.numberOfInstances : 0) >= "
@@ -192,6 +193,21 @@ CASES = [
         "two server pools", "cluster/has-server", cluster(pools=[*STANDARD_POOLS, pool("cold", "server")])
     ),
     refuses("no server pool", "cluster/has-server", cluster(pools=STANDARD_POOLS[:2])),
+    accepts(
+        "a pool version with the pool's image",
+        "cluster/pool-version-needs-image",
+        cluster(
+            pools=[
+                *STANDARD_POOLS,
+                pool("cold", "server", image="registry/pinot:custom", pinotVersion="1.3.0"),
+            ]
+        ),
+    ),
+    refuses(
+        "a pool version without an image of the pool",
+        "cluster/pool-version-needs-image",
+        cluster(pools=[*STANDARD_POOLS, pool("cold", "server", pinotVersion="1.3.0")]),
+    ),
     # -- PinotCluster: deploymentOrder is a permutation of the four roles.
     accepts("the default order", "cluster/deployment-order", cluster()),
     accepts(

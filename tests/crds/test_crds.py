@@ -242,9 +242,12 @@ def test_cluster_status_fields() -> None:
         "controllerService",
         "poolsReady",
         "pinotVersion",
+        "upgrade",
+        "warnings",
     }
     pool = props["pools"]["items"]["properties"]
     assert set(pool) >= {"name", "role", "replicas", "readyReplicas", "updatedReplicas", "state", "message"}
+    assert set(pool) >= {"runningVersion", "desiredVersion"}
     assert pool["state"]["enum"] == ["Pending", "Waiting", "RollingOut", "Ready", "Degraded"]
     assert props["pools"]["maxItems"] == node("PinotCluster", "spec", "pools")["maxItems"] == 32
 

@@ -107,6 +107,25 @@ def load_classpath(classpath_file: Path = CLASSPATH_FILE, local_repo: Path = LOC
     return os.pathsep.join(jars)
 
 
+#: Where ``../shared/tools/pinot-1x.sh`` builds Pinot 1.x and writes ``classpath-<version>.txt``.
+PINOT1X_CACHE = Path(os.environ.get("PINOT1X_CACHE", str(Path.home() / ".cache" / "pcp-pinot1x")))
+
+
+def versioned_classpath(version: str) -> str:
+    """The classpath of Pinot ``version``: the one ``make pinot-deps`` resolves (its pinned version), or
+    one that ``pinot-1x.sh`` built into :data:`PINOT1X_CACHE`."""
+    pinned = PINOT_DIR / "pom.xml"
+    if f"<pinot.version>{version}</pinot.version>" in pinned.read_text(encoding="utf-8"):
+        return load_classpath()
+    built = PINOT1X_CACHE / f"classpath-{version}.txt"
+    if not built.is_file():
+        raise PinotStartError(
+            f"no Pinot {version} at {built}: build it with ../shared/tools/pinot-1x.sh "
+            f"(PINOT1X_VERSION={version}), or point PINOT1X_CACHE at where it was built"
+        )
+    return load_classpath(built, PINOT1X_CACHE / "m2")
+
+
 def empty_stream_classes(classpath: str, log: Callable[[str], None] = print) -> Path:
     """Compile the test-only stream plugin (``emptystream/``) once; return its class directory.
 

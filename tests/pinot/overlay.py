@@ -300,17 +300,23 @@ def apply_overlay(
     shared_dir: Path | None = None,
     agent_jar: Path | None = None,
     secrets: Mapping[str, Mapping[str, str]] | None = None,
+    known_ports: Mapping[int, int] | None = None,
 ) -> Overlaid:
-    """Rewrite one role's rendered file, args and JVM options to run on this machine (module docstring)."""
+    """Rewrite one role's rendered file, args and JVM options to run on this machine (module docstring).
+
+    ``known_ports`` (rendered port -> port used here) keeps the ports of an earlier overlay of the same
+    pod, so that a process restarted with a newer config listens where it did (and keeps its Pinot
+    instance id, which holds the port)."""
     role = rendered.role
     places = Places(role, role_dir, {path: name for name, path in rendered.shared_mounts.items()}, shared_dir)
     props = parse_properties(rendered.conf_text)
     changes: dict[str, str] = {}
     port_map: dict[int, int] = {}
+    known = dict(known_ports or {})
 
     def local_port(rendered_port: int) -> int:
         if rendered_port not in port_map:
-            port_map[rendered_port] = ports.take()
+            port_map[rendered_port] = known[rendered_port] if rendered_port in known else ports.take()
         return port_map[rendered_port]
 
     for key, value in props.items():

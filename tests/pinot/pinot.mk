@@ -10,6 +10,10 @@
 #                     second cluster with the production settings, tests/pinot/production. Fails, never skips, if Pinot
 #                     cannot start; the "pinot cluster" summary says where the time went.
 #   make pinot-up     start the plain cluster by hand and keep it running until Ctrl-C
+#   make test-upgrade not part of test-pinot: a cluster of two brokers and three servers at 0.11.0,
+#                     upgraded to 1.3.0 and rolled back as the hook plans it, with queries all along
+#                     (tests/pinot/upgrade). Needs 1.3.0 from ../shared/tools/pinot-1x.sh
+#                     ($$PINOT1X_CACHE, default ~/.cache/pcp-pinot1x); prints the timings.
 
 PINOT_DIR := tests/pinot
 PINOT_CACHE := $(PINOT_DIR)/.cache
@@ -18,8 +22,9 @@ ZOOKEEPER_CLASSPATH := $(PINOT_CACHE)/zookeeper-classpath.txt
 PINOT_MVN ?= mvn
 PINOT_VENV_BIN := $(if $(BIN),$(BIN),$(VENV)/bin)
 PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
+PINOT_UPGRADE_PYTEST_ARGS ?= -p no:cacheprovider -x -q -s
 
-.PHONY: pinot-deps test-pinot pinot-up
+.PHONY: pinot-deps test-pinot test-upgrade pinot-up
 
 PINOT_AGENT := $(PINOT_CACHE)/agents/jmx_prometheus_javaagent-0.18.0.jar
 
@@ -48,7 +53,10 @@ $(ZOOKEEPER_CLASSPATH): $(PINOT_DIR)/zookeeper-pom.xml
 	@test -s $@ && touch $@
 
 test-pinot: pinot-deps $(PINOT_VENV_BIN)/.installed
-	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR) $(PINOT_PYTEST_ARGS)
+	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR) --ignore=$(PINOT_DIR)/upgrade $(PINOT_PYTEST_ARGS)
+
+test-upgrade: pinot-deps $(PINOT_VENV_BIN)/.installed
+	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR)/upgrade $(PINOT_UPGRADE_PYTEST_ARGS)
 
 # Start the same cluster by hand (URLs printed and written to <workdir>/urls.json); Ctrl-C stops it.
 pinot-up: pinot-deps $(PINOT_VENV_BIN)/.installed

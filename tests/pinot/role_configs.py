@@ -89,6 +89,12 @@ def render_cluster(cluster: Mapping[str, Any] | None = None) -> dict[Role, Rende
     return found
 
 
+def statefulset_role(role: Role, sts: Mapping[str, Any], configmaps: Mapping[str, Any]) -> RenderedRole:
+    """What a pod of ``sts`` gets: its container's args and ``JAVA_OPTS``, and the file of the ConfigMap
+    (one of ``configmaps``, by name) its template mounts."""
+    return _from_statefulset(role, sts, configmaps)
+
+
 def _from_statefulset(role: Role, sts: Mapping[str, Any], configmaps: Mapping[str, Any]) -> RenderedRole:
     pod = sts["spec"]["template"]["spec"]
     (container,) = [c for c in pod["containers"] if c["name"] == role]

@@ -4,7 +4,8 @@
   item 15: "feed the response back as the next observed state ... no further writes happen").
 - `rollout_order`: no pool is created before every pool of every earlier role has converged, and
   no pool's pods are let move to a new template while an earlier pool has not converged, so at
-  most one pool rolls at a time (DESIGN "Ordered deployment and incremental rolling upgrades").
+  most one pool rolls at a time (DESIGN "Ordered deployment and incremental rolling upgrades");
+  "earlier" in Pinot's order for the direction when versions move (docs/upgrades.md).
 - `immutable_fields`: what dynamic apply would PUT never changes a field the API server refuses
   to change (contract §4 "Immutable fields", §7 item 23).
 - `condition_shape`: conditions keep the metav1.Condition shape and limits, and a
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hooks.cluster import naming
+from hooks.cluster.versions import parse_version, version_of_image
 from tests.sim.apiserver import ApiError, ObjectKey, key_of
 from tests.sim.controllers import revision_hash
 from tests.sim.metacontroller import SyncRecord, apply_update
@@ -73,17 +75,45 @@ def _pinot_cluster(record: SyncRecord) -> bool:
     return record.parent.kind == "PinotCluster" and record.response is not None
 
 
-def _order(parent: JsonObject) -> list[tuple[str, str]]:
-    """(pool, role) in rollout order, for a spec the hook accepts; a managed ZooKeeper ensemble
-    (StatefulSet `<cluster>-zookeeper`) comes before every pool."""
+def _order(parent: JsonObject, observed: dict[str, JsonObject] | None = None) -> list[tuple[str, str]]:
+    """(pool, role) in rollout order, for a spec the hook accepts: Pinot's order for the direction
+    when the spec moves a pool's version (controller, broker, server, minion up; the reverse down),
+    else `deploymentOrder` (docs/upgrades.md); a managed ZooKeeper ensemble (StatefulSet
+    `<cluster>-zookeeper`) comes before every pool."""
     spec = parent.get("spec") or {}
     order = list(spec.get("deploymentOrder") or ROLES)
     pools = [p for p in spec.get("pools") or [] if isinstance(p, dict)]
+    direction = _direction(parent, pools, observed or {})
+    if direction == "up":
+        order = list(ROLES)
+    elif direction == "down":
+        order = list(reversed(ROLES))
     ranked = sorted(enumerate(pools), key=lambda item: (order.index(item[1]["role"]), item[0]))
     ensemble = (
         [("zookeeper", "zookeeper")] if (spec.get("zookeeper") or {}).get("managed") is not None else []
     )
     return ensemble + [(p["name"], p["role"]) for _, p in ranked]
+
+
+def _direction(parent: JsonObject, pools: list[JsonObject], observed: dict[str, JsonObject]) -> str:
+    """ "up" or "down" when the spec asks some pool a version above (below) one its StatefulSet says its
+    pods may run, read from its annotations or the tag of its image; "" when none moves or both."""
+    spec = parent["spec"]
+    ups = downs = False
+    for pool in pools:
+        sts = observed.get(naming.statefulset_name(parent["metadata"]["name"], pool["name"]))
+        wanted = version_of_image(pool.get("image") or spec["image"])
+        if sts is None or wanted is None:
+            continue
+        annotations = sts["metadata"].get("annotations") or {}
+        texts = [annotations.get(naming.PINOT_VERSION_ANNOTATION, "")]
+        recorded = annotations.get(naming.RUNNING_VERSIONS_ANNOTATION, "").split(",")
+        texts += [entry.strip().partition(" ")[0].split("+")[0] for entry in recorded]
+        running = {parse_version(t.strip()) for t in texts if t.strip()} - {None}
+        running = running or {version_of_image(sts["spec"]["template"]["spec"]["containers"][0]["image"])}
+        ups |= any(v is not None and v < wanted for v in running)
+        downs |= any(v is not None and v > wanted for v in running)
+    return "" if ups == downs else ("up" if ups else "down")
 
 
 def _revision(sts: JsonObject) -> str:
@@ -122,13 +152,18 @@ def rollout_order(sim: Simulation) -> Observer:
             obj["metadata"]["name"]: obj for obj in record.request["children"]["StatefulSet.apps/v1"].values()
         }
         try:
-            order = _order(parent)
+            order = _order(parent, before)
         except ValueError:
             return  # a spec the hook refuses: it changes nothing (checked elsewhere)
         after = {
             pool: sim.api.get("apps/v1", "StatefulSet", namespace, naming.statefulset_name(cluster, pool))
             for pool, _ in order
         }
+        # While servers are prepared for a known step, they roll at the image they run (no version
+        # moves) ahead of pools held with a pending template (docs/upgrades.md).
+        status = record.response.get("status") or {} if record.response else {}
+        preparing = (status.get("upgrade") or {}).get("phase") == "PreparingServers"
+        earlier_rolling = False
         earlier_roles_converged = True
         everything_before_converged = True
         current_role = None
@@ -144,7 +179,14 @@ def rollout_order(sim: Simulation) -> Observer:
                 raise InvariantViolation(
                     f"step {record.step}: pool {pool} ({role}) created before every earlier role converged"
                 )
-            if post is not None and pre is not None and rolling(post) and not everything_before_converged:
+            prepared = preparing and role == "server" and not earlier_rolling and _keeps_image(sim, post)
+            if (
+                post is not None
+                and pre is not None
+                and rolling(post)
+                and not everything_before_converged
+                and not prepared
+            ):
                 raise InvariantViolation(
                     f"step {record.step}: pool {pool} may roll to a new template while an earlier pool "
                     "has not converged"
@@ -152,8 +194,17 @@ def rollout_order(sim: Simulation) -> Observer:
             unchanged = pre is not None and post is not None and pre["spec"] == post["spec"]
             if not (converged(post) and unchanged):
                 everything_before_converged = False
+            earlier_rolling = earlier_rolling or (post is not None and rolling(post))
 
     return observe
+
+
+def _keeps_image(sim: Simulation, sts: JsonObject | None) -> bool:
+    """Every pod of the StatefulSet runs the image of its template already."""
+    if sts is None:
+        return False
+    wanted = sts["spec"]["template"]["spec"]["containers"][0]["image"]
+    return all(p["spec"]["containers"][0]["image"] == wanted for p in sim.statefulsets.pods(sts).values())
 
 
 def immutable_fields(sim: Simulation) -> Observer:

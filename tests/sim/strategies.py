@@ -25,7 +25,9 @@ QUANTITIES = {
     "memory": ["512Mi", "1.5Gi", "1Gi", "2G", "1073741824"],
 }
 STORAGE = ["1Gi", "1.5Gi", "4Gi", "10Gi", "500M"]
-IMAGES = ["apachepinot/pinot:1.2.0", "apachepinot/pinot:1.3.0", "apachepinot/pinot:1.4.0-SNAPSHOT"]
+# Two adjacent release lines (a jump across lines is refused until annotated) and another image of
+# the newer one: going back and forth between them never moves pools up and down at once.
+IMAGES = ["apachepinot/pinot:1.2.0", "apachepinot/pinot:1.3.0", "apachepinot/pinot:1.3.0-17-amazoncorretto"]
 
 property_keys = st.sampled_from(["pinot.query.trace", "pinot.custom.flag", "pinot.segment.fetch.timeout"])
 property_values = st.sampled_from(["on", "off", "30000", "x y"])

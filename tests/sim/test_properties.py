@@ -149,8 +149,9 @@ def test_install_and_clean_image_upgrade_take_the_minimum_rounds_the_ordering_al
         max((delays[p["name"]] for p in pools if p["role"] == role and p.get("replicas", 1) > 0), default=0)
         for role in order
     )
+    # The other of two adjacent releases: an upgrade or a downgrade, each one pool at a time.
     new_image = next(
-        i for i in ("apachepinot/pinot:9.9.9", "apachepinot/pinot:9.9.8") if i != obj["spec"]["image"]
+        i for i in ("apachepinot/pinot:1.3.0", "apachepinot/pinot:1.2.0") if i != obj["spec"]["image"]
     )
     upgrade_rounds = sum(p.get("replicas", 1) * delays[p["name"]] for p in pools if "image" not in p)
 

@@ -264,7 +264,7 @@ def test_invalid_spec_during_a_rollout_deletes_nothing_and_resumes_after_the_fix
 
 
 def test_a_pod_that_never_becomes_ready_degrades_and_a_newer_spec_unsticks_it(make_sim: MakeSim) -> None:
-    broken_image = "apachepinot/pinot:broken"
+    broken_image = "apachepinot/pinot:1.2.1-broken"  # a patch release that never starts
 
     def ready(sts: JsonObject, pod: JsonObject) -> int | None:
         return None if specs.pod_image(pod) == broken_image else 1
