@@ -119,12 +119,13 @@ def plan_versions(
     applying = [s for s in KNOWN_STEPS if s.name not in skipped and _applies(s, pools, involved)]
     refusals = [Refusal(UNKNOWN, message) for message in unknown.values()]
     refusals += _direction_refusals(moving, runs, desired)
-    jumps: list[Refusal] = []
+    allowed: tuple[str, ...] = ()  # jumps the annotation lets through
     if moving and not any(r.reason == MIXED for r in refusals):
-        jumps = _jump_refusals(moving, runs, desired)
-        if annotations.get(ALLOW_JUMP_ANNOTATION, "").strip().lower() != "true":
-            refusals += jumps
-            jumps = []
+        jumps = _jumps(moving, runs, desired)
+        if annotations.get(ALLOW_JUMP_ANNOTATION, "").strip().lower() == "true":
+            allowed = tuple(f"{start} -> {end}" for start, end in jumps)
+        else:
+            refusals += [_jump_refusal(start, end, names) for (start, end), names in jumps.items()]
         refusals += _step_refusals([s for s in applying if isinstance(s.action, Refuse)], pools, involved)
         if PLUGINS_STEP not in skipped:
             refusals += _plugin_refusals(moving, desired)
@@ -145,7 +146,7 @@ def plan_versions(
         tuple(s.name for s in applying),
         running,
         desired,
-        tuple(jump.message.split(" (", 1)[0] for jump in jumps),
+        allowed,
     )
     preparing = {} if stopped else _to_prepare(setting, pools, runs)
     if preparing:
@@ -250,29 +251,29 @@ def _direction_refusals(
     ]
 
 
-def _jump_refusals(
+def _jumps(
     moving: Sequence[PoolSettings], runs: Mapping[str, PoolRun], desired: Versions
-) -> list[Refusal]:
-    jumps: dict[tuple[PinotVersion, PinotVersion], list[str]] = {}
+) -> dict[tuple[PinotVersion, PinotVersion], list[str]]:
+    """(from, to) -> pools, for every move across more than one release line."""
+    found: dict[tuple[PinotVersion, PinotVersion], list[str]] = {}
     for pool in moving:
         wanted = desired[pool.name]
         for version in runs[pool.name].versions:
             if version is not None and wanted is not None and releases_between(version, wanted, RELEASES):
-                jumps.setdefault((version, wanted), []).append(pool.name)
-    found = []
-    for (start, end), names in sorted(jumps.items()):
-        through = releases_between(start, end, RELEASES)
-        if end < start:
-            through.reverse()
-        found.append(
-            Refusal(
-                JUMP,
-                f"{start} -> {end} (pools {', '.join(names)}) skips release lines Pinot does not test "
-                f"together: go through {', '.join(through)} one at a time, or annotate the PinotCluster "
-                f"{ALLOW_JUMP_ANNOTATION}=true to go straight (the known steps still apply)",
-            )
-        )
-    return found
+                found.setdefault((version, wanted), []).append(pool.name)
+    return dict(sorted(found.items()))
+
+
+def _jump_refusal(start: PinotVersion, end: PinotVersion, pools: Sequence[str]) -> Refusal:
+    through = releases_between(start, end, RELEASES)
+    if end < start:
+        through.reverse()
+    return Refusal(
+        JUMP,
+        f"{start} -> {end} (pools {', '.join(pools)}) skips release lines Pinot does not test "
+        f"together: go through {', '.join(through)} one at a time, or annotate the PinotCluster "
+        f"{ALLOW_JUMP_ANNOTATION}=true to go straight (the known steps still apply)",
+    )
 
 
 def _step_refusals(
