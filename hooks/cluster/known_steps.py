@@ -111,6 +111,24 @@ KNOWN_STEPS: tuple[KnownStep, ...] = (
         source="DataTableBuilderV4 and DataTableFactory.VERSION_4 first appear at release-0.11.0",
     ),
     KnownStep(
+        name="raw-mv-forward-index-v4",
+        role=Role.SERVER,
+        old=VersionRange(None, _v("1.1.0")),
+        meeting=(Role.SERVER, Role.MINION),
+        new=VersionRange(_v("1.5.0")),
+        action=Refuse("go through 1.1.0 or later first"),
+        why=(
+            "servers and minions from 1.5.0 write raw multi-value forward indexes in the V4 format, which "
+            "servers before 1.1.0 cannot read (segments they commit or rewrite would not load)"
+        ),
+        source=(
+            "ForwardIndexConfig's default raw writer version is 4 from release-1.5.0 (apache/pinot#16943), "
+            "and MultiValue{Fixed,Var}ByteRawIndexCreator write it with VarByteChunkForwardIndexWriterV4; "
+            "ForwardIndexReaderFactory reads V4 for multi-value columns from release-1.1.0 and ignores the "
+            "version of a multi-value raw index up to release-1.0.0"
+        ),
+    ),
+    KnownStep(
         name="split-commit",
         role=Role.SERVER,
         old=VersionRange(None, _v("1.1.0")),

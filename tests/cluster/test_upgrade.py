@@ -157,6 +157,15 @@ def test_servers_before_0_11_cannot_meet_1_3_even_when_the_jump_is_allowed() -> 
     assert skipped.refusals == ()
 
 
+def test_segments_1_5_writes_are_not_met_by_servers_before_1_1_either_way() -> None:
+    for start, end in (("1.0.0", "1.5.0"), ("1.5.0", "1.0.0")):
+        plan = plan_for(end, everywhere(start), JUMP)
+        assert [r.reason for r in plan.refusals] == ["KnownStepRefused"], (start, end)
+        assert "raw multi-value forward indexes in the V4 format" in plan.refusals[0].message
+        assert "go through 1.1.0 or later first" in plan.refusals[0].message
+    assert plan_for("1.1.0", everywhere("1.5.0"), JUMP).refusals == ()
+
+
 def test_servers_are_prepared_at_the_image_they_run_before_1_3_meets_them() -> None:
     plan = plan_for("1.3.0", everywhere("0.11.0", config={}), JUMP)
     assert plan.preparing and plan.steps == ("datatable-v4", "split-commit")
