@@ -103,6 +103,23 @@ def watch(
     raise AssertionError(f"not Ready within {max_steps} steps: {specs.live(sim).get('status')}")
 
 
+def running_versions(sim: Simulation) -> set[str]:
+    return {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)}
+
+
+def upgrade_under_way(
+    sim: Simulation, until: Callable[[], bool]
+) -> tuple[JsonObject, JsonObject, dict[str, set[str]]]:
+    """A cluster installed at 1.2.0 and asked 1.3.0, stepped until `until()`: the installed object,
+    the upgraded one, and the pods' uids from before."""
+    obj = install(sim, specs.cluster())
+    before = uids(sim)
+    upgraded = specs.with_spec(obj, image=image("1.3.0"))
+    sim.apply(upgraded)
+    sim.run_until(until, 20)
+    return obj, upgraded, before
+
+
 def uids(sim: Simulation) -> dict[str, set[str]]:
     return {name: {p["metadata"]["uid"] for p in specs.pods(sim, name)} for name in specs.statefulsets(sim)}
 
@@ -231,7 +248,7 @@ def test_crossing_from_before_1_0_to_1_3_prepares_the_servers_first(sim: Simulat
     assert seen.started == ["hot", "cold", "controllers", "brokers", "minions"]
     for name in ("hot", "cold"):
         assert all(DATATABLE_VERSION not in config(sim, p) for p in specs.pods(sim, name)), name
-    assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.3.0"}
+    assert running_versions(sim) == {"1.3.0"}
     assert_clean(sim)
 
 
@@ -307,16 +324,14 @@ def test_pools_going_up_and_others_down_at_once_are_refused(sim: Simulation) -> 
 
 
 def test_a_pause_in_the_middle_of_an_upgrade_holds_and_says_where_it_stands(sim: Simulation) -> None:
-    obj = install(sim, specs.cluster())
-    before = uids(sim)
-    upgraded = specs.with_spec(obj, image=image("1.3.0"))
-    sim.apply(upgraded)
-    sim.run_until(lambda: any(version_of(p) == "1.3.0" for p in specs.pods(sim, "brokers")), 10)
+    _, upgraded, before = upgrade_under_way(
+        sim, lambda: any(version_of(p) == "1.3.0" for p in specs.pods(sim, "brokers"))
+    )
 
     sim.apply(specs.with_spec(upgraded, paused=True))
     sim.step(6)
     for name in ("hot", "cold", "minions"):
-        assert {p["metadata"]["uid"] for p in specs.pods(sim, name)} == before[name], name
+        assert uids(sim)[name] == before[name], name
     progressing = specs.condition(sim, "Progressing")
     assert progressing is not None and progressing["reason"] == "Paused"
     assert "the upgrade 1.2.0 -> 1.3.0 holds where it stands" in progressing["message"]
@@ -324,7 +339,7 @@ def test_a_pause_in_the_middle_of_an_upgrade_holds_and_says_where_it_stands(sim:
 
     sim.apply(upgraded)
     watch(sim, before)
-    assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.3.0"}
+    assert running_versions(sim) == {"1.3.0"}
     assert_clean(sim)
 
 
@@ -357,16 +372,15 @@ def test_a_hook_restarted_in_the_middle_of_an_upgrade_carries_on_from_what_it_ob
         restart_hook(sim)
 
     seen = watch(sim, before, check=check)
-    assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.3.0"}
+    assert running_versions(sim) == {"1.3.0"}
     assert seen.reasons[-1] == "UpgradingMinions"
     assert_clean(sim)
 
 
 def test_going_back_in_the_middle_of_an_upgrade_rolls_back_what_moved_in_reverse(sim: Simulation) -> None:
-    obj = install(sim, specs.cluster())
-    before = uids(sim)
-    sim.apply(specs.with_spec(obj, image=image("1.3.0")))
-    sim.run_until(lambda: any(version_of(p) == "1.3.0" for p in specs.pods(sim, "hot")), 20)
+    obj, _, before = upgrade_under_way(
+        sim, lambda: any(version_of(p) == "1.3.0" for p in specs.pods(sim, "hot"))
+    )
     assert {version_of(p) for p in specs.pods(sim, "cold") + specs.pods(sim, "minions")} == {"1.2.0"}
 
     sim.apply(obj)
@@ -375,17 +389,15 @@ def test_going_back_in_the_middle_of_an_upgrade_rolls_back_what_moved_in_reverse
 
     assert seen.reasons[-2:] == ["RollingBackBrokers", "RollingBackControllers"]
     for name in ("cold", "minions"):
-        assert {p["metadata"]["uid"] for p in specs.pods(sim, name)} == before[name], f"{name} restarted"
-    assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.2.0"}
+        assert uids(sim)[name] == before[name], f"{name} restarted"
+    assert running_versions(sim) == {"1.2.0"}
     assert_clean(sim)
 
 
 def test_a_target_between_where_pools_stand_is_refused_until_one_way_is_chosen(sim: Simulation) -> None:
-    obj = install(sim, specs.cluster())
-    before = uids(sim)
-    upgraded = specs.with_spec(obj, image=image("1.3.0"))
-    sim.apply(upgraded)
-    sim.run_until(lambda: (specs.condition(sim, "Progressing") or {}).get("reason") == "UpgradingBrokers", 10)
+    obj, upgraded, before = upgrade_under_way(
+        sim, lambda: (specs.condition(sim, "Progressing") or {}).get("reason") == "UpgradingBrokers"
+    )
     sim.step()
     brokers = {p["metadata"]["uid"]: version_of(p) for p in specs.pods(sim, "brokers")}
 
@@ -395,11 +407,11 @@ def test_a_target_between_where_pools_stand_is_refused_until_one_way_is_chosen(s
     assert ready is not None and ready["reason"] == "MixedVersionDirections"
     assert {p["metadata"]["uid"]: version_of(p) for p in specs.pods(sim, "brokers")} == brokers
     for name in ("hot", "cold", "minions"):
-        assert {p["metadata"]["uid"] for p in specs.pods(sim, name)} == before[name]
+        assert uids(sim)[name] == before[name]
 
     sim.apply(upgraded)
     watch(sim, before)
-    assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.3.0"}
+    assert running_versions(sim) == {"1.3.0"}
     assert_clean(sim)
 
 
@@ -462,5 +474,5 @@ def test_any_history_of_versions_never_lets_1_3_meet_servers_sending_v3(edits: l
             sim.step(wait)
         sim.apply(specs.with_spec(obj, image=image("1.3.0")))
         sim.run_until(lambda: specs.is_ready(sim), 80)
-        assert {version_of(p) for n in specs.statefulsets(sim) for p in specs.pods(sim, n)} == {"1.3.0"}
+        assert running_versions(sim) == {"1.3.0"}
         assert_clean(sim)
