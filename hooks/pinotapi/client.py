@@ -10,13 +10,21 @@ batch of untagged instances each time it succeeds) only errors that prove the re
 controller (failure to connect) and 5xx answers are retried; a read timeout is reported as `Unreachable`,
 and the next run of the Job compares with what Pinot then holds.
 
+Paths are given as segments (`("tables", raw_name)`) and encoded here, each segment whole: a name can
+never add, remove or end a segment. A request whose path a URL library would still change on the way
+(a `.` or `..` segment is removed or resolved) is refused with `UnsafePath` before anything is sent, so a
+DELETE can never reach a shorter path than the one meant.
+
+Every text taken from an answer (and from a transport error) passes through the `Redactor` of the
+credentials in use before anything else reads or shortens it (`redaction.py`).
+
 The sleep function is injected so tests never sleep.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -24,13 +32,16 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from hooks.pinotapi.redaction import NOTHING, Redactor
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ControllerUnreachable",
     "PinotController",
     "Reply",
     "RetryPolicy",
-    "segment",
+    "UnsafePath",
+    "encoded_path",
 ]
 
 DEFAULT_TIMEOUT: Final = 10.0
@@ -38,6 +49,8 @@ MAX_VERBATIM: Final = 2000
 """Characters of an unrecognised answer body kept in a message."""
 
 Params = Mapping[str, str]
+Segments = Sequence[str]
+"""A REST path as its segments, e.g. `("tables", "events")` for `/tables/events`."""
 
 # Transport errors that prove the request was never sent, so even a non-idempotent request may be repeated.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -68,15 +81,17 @@ class Reply:
     body: Any
     """The parsed JSON body, or None when the body was empty or not JSON."""
     text: str
+    """The body as text, with the credentials in use redacted."""
+    redact: Redactor = NOTHING
 
     @classmethod
-    def from_response(cls, response: httpx.Response) -> Reply:
-        text = response.text
+    def from_response(cls, response: httpx.Response, redact: Redactor | None = None) -> Reply:
+        redact = redact or NOTHING
         try:
             body = orjson.loads(response.content) if response.content else None
         except orjson.JSONDecodeError:
             body = None
-        return cls(response.status_code, body, text)
+        return cls(response.status_code, body, redact(response.text), redact)
 
     @property
     def ok(self) -> bool:
@@ -89,7 +104,7 @@ class Reply:
             for key in ("error", "status"):
                 value = self.body.get(key)
                 if isinstance(value, str) and value:
-                    return value
+                    return self.redact(value)
         return verbatim(self.text) if self.text.strip() else f"HTTP {self.status} with an empty body"
 
     @property
@@ -106,9 +121,11 @@ class ControllerUnreachable(Exception):
     """No usable HTTP answer: the controller could not be reached, did not answer in time, or sent an
     answer that could not be decoded, on every attempt."""
 
-    def __init__(self, method: str, url: str, attempts: int, cause: httpx.RequestError) -> None:
+    def __init__(
+        self, method: str, url: str, attempts: int, cause: httpx.RequestError, redact: Redactor
+    ) -> None:
         kind = type(cause).__name__
-        detail = str(cause) or kind
+        detail = redact(str(cause)) or kind
         super().__init__(
             f"no answer from the Pinot controller for {method} {url} after {attempts} attempt(s): "
             f"{kind}: {detail}"
@@ -130,9 +147,16 @@ def verbatim(text: str) -> str:
     return text if len(text) <= MAX_VERBATIM else text[:MAX_VERBATIM] + " …[truncated]"
 
 
-def segment(name: str) -> str:
-    """One URL path segment; names come from users, so nothing in them may change the path."""
-    return quote(name, safe="")
+class UnsafePath(ValueError):
+    """A path that would not reach Pinot as written; nothing was sent."""
+
+
+def encoded_path(segments: Segments) -> str:
+    """`/a/b` from segments, each percent-encoded whole: `/` `?` `#` `%` in a name stay inside it.
+    An empty segment would address the collection instead of an object in it, and is refused."""
+    if not all(segments):
+        raise UnsafePath(f"refusing to send a request to a path with an empty segment: {list(segments)!r}")
+    return "".join("/" + quote(part, safe="") for part in segments)
 
 
 class PinotController:
@@ -153,58 +177,71 @@ class PinotController:
         self._client = client
         self.base_url = base_url.rstrip("/")
         self._auth = httpx.BasicAuth(*auth) if auth is not None else None
+        self.redact = Redactor.for_basic_auth(*auth) if auth is not None else NOTHING
         self._timeout = httpx.Timeout(timeout)
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
 
-    def get(self, path: str, params: Params | None = None) -> Reply:
+    def get(self, path: Segments, params: Params | None = None) -> Reply:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: Any = None, params: Params | None = None, *, idempotent: bool) -> Reply:
+    def post(
+        self, path: Segments, body: Any = None, params: Params | None = None, *, idempotent: bool
+    ) -> Reply:
         return self.request("POST", path, params=params, body=body, idempotent=idempotent)
 
-    def put(self, path: str, body: Any, params: Params | None = None) -> Reply:
+    def put(self, path: Segments, body: Any, params: Params | None = None) -> Reply:
         return self.request("PUT", path, params=params, body=body)
 
-    def delete(self, path: str, params: Params | None = None) -> Reply:
+    def delete(self, path: Segments, params: Params | None = None) -> Reply:
         return self.request("DELETE", path, params=params)
 
     def request(
         self,
         method: str,
-        path: str,
+        path: Segments,
         *,
         params: Params | None = None,
         body: Any = None,
         idempotent: bool = True,
     ) -> Reply:
-        """Send one request, retried as the module docstring says; raises `ControllerUnreachable`."""
-        url = self.base_url + path
+        """Send one request, retried as the module docstring says.
+
+        Raises `ControllerUnreachable`, or `UnsafePath` (before sending) when the path would change."""
+        url = self.base_url + encoded_path(path)
         content = orjson.dumps(body) if body is not None else None
         headers = {"Accept": "application/json"}
         if content is not None:
             headers["Content-Type"] = "application/json"
+        request = self._client.build_request(
+            method, url, params=dict(params or {}), content=content, headers=headers, timeout=self._timeout
+        )
+        _check_path(request, url)
         attempts = self._retry.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = self._client.request(
-                    method,
-                    url,
-                    params=dict(params or {}),
-                    content=content,
-                    headers=headers,
-                    auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
-                    timeout=self._timeout,
+                response = self._client.send(
+                    request, auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
                 )
             except httpx.RequestError as error:
                 if last or not _repeatable(error, idempotent):
-                    raise ControllerUnreachable(method, url, attempt + 1, error) from error
+                    raise ControllerUnreachable(method, url, attempt + 1, error, self.redact) from error
                 self._sleep(self._retry.delay(attempt))
                 continue
-            reply = Reply.from_response(response)
+            reply = Reply.from_response(response, self.redact)
             if reply.status >= 500 and not last:
                 self._sleep(self._retry.delay(attempt))
                 continue
             return reply
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _check_path(request: httpx.Request, url: str) -> None:
+    """The path the request will carry is exactly the one written, byte for byte."""
+    meant = "/" + url.partition("://")[2].partition("/")[2]
+    sent = request.url.raw_path.partition(b"?")[0]
+    if sent != meant.encode("ascii", "replace"):
+        raise UnsafePath(
+            f"refusing to send {request.method} {url}: it would reach Pinot as {sent.decode('ascii')}"
+        )

@@ -7,9 +7,12 @@
     pinot-control-plane delete tenant --name NAME --role SERVER|BROKER --controller-url URL [...]
 
 Credentials come only from the environment (`PINOT_USERNAME`, `PINOT_PASSWORD`, set by the Job from a
-Secret), never from arguments (visible in the Pod spec and `ps`) or files. The outcome is one JSON line
-(`outcome.py`) on stdout and in the termination log, so the owning hook can read Pinot's words from the
-Pod's status. Exit status: 0 succeeded, 1 failed, 2 usage error.
+Secret), never from arguments (visible in the Pod spec and `ps`), the controller URL, or files. The outcome
+is one JSON line (`outcome.py`) on stdout and in the termination log, so the owning hook can read Pinot's
+words from the Pod's status. Everything the command writes (that line, and anything on stdout or stderr,
+tracebacks included, which Kubernetes falls back to when there is no line) has the credentials redacted
+(`redaction.py`). Exit status: 0 succeeded, 1 failed, 2 usage error or input refused before Pinot was
+asked (`InvalidInput`: an unreadable document, a name that cannot be addressed, see `names.py`).
 
 `main(argv, transport)` runs exactly what the console script runs, in-process, over any httpx
 transport: the unit tests use an in-memory fake Pinot, a real-Pinot suite can pass None.
@@ -18,19 +21,22 @@ transport: the unit tests use an in-memory fake Pinot, a real-Pinot suite can pa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from hooks.pinotapi.client import DEFAULT_TIMEOUT, PinotController, RetryPolicy
+from hooks.pinotapi.client import DEFAULT_TIMEOUT, PinotController, RetryPolicy, UnsafePath
 from hooks.pinotapi.outcome import Outcome
+from hooks.pinotapi.redaction import Redactor
 from hooks.pinotapi.schemas import apply_schema, delete_schema
 from hooks.pinotapi.tables import TABLE_TYPES, apply_table, delete_table
 from hooks.pinotapi.tenants import ROLES, apply_tenant, delete_tenant
@@ -113,9 +119,39 @@ def execute(
     sleep: Callable[[float], None] = time.sleep,
     environ: Mapping[str, str] | None = None,
 ) -> int:
-    outcome = _outcome(args, transport, sleep, os.environ if environ is None else environ)
-    report(outcome, args.termination_log)
+    environ = os.environ if environ is None else environ
+    username, password = environ.get(USERNAME_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
+    redact = Redactor.for_basic_auth(username, password)
+    with (
+        contextlib.redirect_stdout(RedactingStream(sys.stdout, redact)),
+        contextlib.redirect_stderr(RedactingStream(sys.stderr, redact)),
+    ):
+        try:
+            outcome = _outcome(args, transport, sleep, username, password)
+        except Exception:
+            # A bug of ours: no outcome line, so Kubernetes takes the (redacted) end of the log instead.
+            traceback.print_exc()
+            return 1
+        report(outcome.redacted(redact), args.termination_log)
     return outcome.exit_code
+
+
+class RedactingStream:
+    """A text stream that writes through `redact` to the stream it wraps."""
+
+    def __init__(self, stream: TextIO, redact: Callable[[str], str]) -> None:
+        self._stream = stream
+        self._redact = redact
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def report(outcome: Outcome, termination_log: str) -> None:
@@ -135,9 +171,9 @@ def _outcome(
     args: argparse.Namespace,
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
-    environ: Mapping[str, str],
+    username: str,
+    password: str,
 ) -> Outcome:
-    username, password = environ.get(USERNAME_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
     if password and not username:
         return Outcome.failed(
             "InvalidInput", "", f"{PASSWORD_VARIABLE} is set but {USERNAME_VARIABLE} is not"
@@ -156,7 +192,10 @@ def _outcome(
             retry=RetryPolicy(retries=args.retries),
             sleep=sleep,
         )
-        return _dispatch(args, controller, document)
+        try:
+            return _dispatch(args, controller, document)
+        except UnsafePath as refused:
+            return Outcome.failed("InvalidInput", "", str(refused))
 
 
 def _dispatch(args: argparse.Namespace, controller: PinotController, document: Any) -> Outcome:
@@ -189,8 +228,14 @@ def _read_document(path: Path) -> Any:
 
 def _url(text: str) -> str:
     parts = urlsplit(text)
+    if "@" in parts.netloc:  # checked first: the URL is not repeated in the error
+        raise argparse.ArgumentTypeError(
+            f"credentials do not belong in the URL: set {USERNAME_VARIABLE} and {PASSWORD_VARIABLE}"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise argparse.ArgumentTypeError(f"the controller URL takes no query or fragment: {text!r}")
     return text
 
 

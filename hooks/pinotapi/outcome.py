@@ -12,7 +12,8 @@ other fields, never into invalid JSON) until the line fits.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Final, Literal, get_args
 
 from hooks.jsonio import dumps, loads
@@ -84,7 +85,14 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        """0 succeeded, 2 the input was refused before Pinot was asked, 1 any other failure."""
+        if self.ok:
+            return 0
+        return 2 if self.reason == "InvalidInput" else 1
+
+    def redacted(self, redact: Callable[[str], str]) -> Outcome:
+        """The same outcome with `redact` applied to its texts (before `to_line` shortens them)."""
+        return replace(self, message=redact(self.message), pinotName=redact(self.pinotName))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

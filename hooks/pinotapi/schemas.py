@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
+from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply
+from hooks.pinotapi.names import name_problem
 from hooks.pinotapi.normalise import differences
 from hooks.pinotapi.outcome import Outcome
 from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
@@ -126,6 +127,9 @@ def apply_schema(
         return Outcome.failed("InvalidInput", "", "a schema must be a JSON object")
     if not isinstance(name, str) or not name:
         return Outcome.failed("InvalidInput", "", "the schema has no schemaName")
+    problem = name_problem("schemaName", name)
+    if problem:
+        return Outcome.failed("InvalidInput", "", problem)
     try:
         return _SchemaApply(controller, name, document, reload, force).run()
     except ControllerUnreachable as error:
@@ -141,7 +145,7 @@ class _SchemaApply:
         self.document = document
         self.reload = reload
         self.force = force
-        self.path = f"/schemas/{segment(name)}"
+        self.path = ("schemas", name)
 
     def run(self) -> Outcome:
         held = self.controller.get(self.path)
@@ -153,7 +157,7 @@ class _SchemaApply:
 
     def create(self) -> Outcome:
         reply = self.controller.post(
-            "/schemas", self.document, {"override": "false", "force": "false"}, idempotent=True
+            ("schemas",), self.document, {"override": "false", "force": "false"}, idempotent=True
         )
         if reply.status == 409:  # created by someone else since we looked
             current = self.controller.get(self.path)
@@ -202,10 +206,11 @@ class _SchemaApply:
 
 def delete_schema(controller: PinotController, name: str) -> Outcome:
     """`DELETE /schemas/{name}`: 404 is AlreadyAbsent; 409 (a table uses it) fails with Pinot's words."""
-    if not name:
-        return Outcome.failed("InvalidInput", "", "a schema name is required")
+    problem = name_problem("schema name", name)
+    if problem:
+        return Outcome.failed("InvalidInput", "", problem)
     try:
-        reply = controller.delete(f"/schemas/{segment(name)}")
+        reply = controller.delete(("schemas", name))
     except ControllerUnreachable as error:
         return unreachable(name, error)
     return deleted(reply, name)

@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
+from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply
+from hooks.pinotapi.names import name_problem
 from hooks.pinotapi.normalise import differences
 from hooks.pinotapi.outcome import Outcome
 from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
@@ -81,6 +82,9 @@ def table_name(name: str, table_type: str | None) -> TableName:
             raw, suffix = name[: -len(kind) - 1], kind
     if not raw:
         raise ValueError(f"table name {name!r} has no raw name")
+    problem = name_problem("raw table name", raw)
+    if problem:
+        raise ValueError(problem)
     if suffix and wanted and suffix != wanted:
         raise ValueError(f"table name {name!r} ends in _{suffix} but the table type is {wanted}")
     resolved = suffix or wanted
@@ -120,10 +124,10 @@ class _TableApply:
         self.config = config
         self.reload = reload
         self.force = force
-        self.path = f"/tables/{segment(name.raw)}"
+        self.path = ("tables", name.raw)
 
     def run(self) -> Outcome:
-        verdict = self.controller.post("/tables/validate", self.config, idempotent=True)
+        verdict = self.controller.post(("tables", "validate"), self.config, idempotent=True)
         if not verdict.ok:
             return self.refused(verdict)
         if verdict.unrecognized:
@@ -145,7 +149,7 @@ class _TableApply:
         return half if isinstance(half, Mapping) else None
 
     def create(self) -> Outcome:
-        reply = self.controller.post("/tables", self.config, idempotent=True)
+        reply = self.controller.post(("tables",), self.config, idempotent=True)
         if reply.status == 409:  # created by someone else since we looked
             held = self.read()
             if held is None:  # Pinot contradicts itself: report its words rather than loop
@@ -169,7 +173,7 @@ class _TableApply:
         return self.reloaded(updated)
 
     def reloaded(self, updated: Outcome) -> Outcome:
-        path = f"/segments/{segment(self.name.raw)}/reload"
+        path = ("segments", self.name.raw, "reload")
         try:
             reply = self.controller.post(path, None, {"type": self.name.type}, idempotent=True)
         except ControllerUnreachable as error:
@@ -198,7 +202,7 @@ def delete_table(controller: PinotController, name: str, table_type: str) -> Out
     except ValueError as error:
         return Outcome.failed("InvalidInput", name, str(error))
     try:
-        reply = controller.delete(f"/tables/{segment(table.raw)}", {"type": table.type})
+        reply = controller.delete(("tables", table.raw), {"type": table.type})
     except ControllerUnreachable as error:
         return unreachable(table.with_type, error)
     return deleted(reply, table.with_type)

@@ -30,7 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, segment
+from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply
+from hooks.pinotapi.names import name_problem
 from hooks.pinotapi.outcome import Outcome
 from hooks.pinotapi.verdicts import deleted, failure, unreachable, written
 
@@ -95,6 +96,9 @@ def apply_tenant(controller: PinotController, document: Any) -> Outcome:
     name, role = document.get("tenantName"), document.get("tenantRole")
     if not isinstance(name, str) or not name:
         return Outcome.failed("InvalidInput", "", "the tenant has no tenantName")
+    problem = name_problem("tenantName", name)
+    if problem:
+        return Outcome.failed("InvalidInput", "", problem)
     if not isinstance(role, str) or role.upper() not in ROLES:
         return Outcome.failed("InvalidInput", name, "tenantRole must be SERVER or BROKER")
     role = role.upper()
@@ -140,7 +144,7 @@ class _TenantApply:
         self.body = body
 
     def run(self) -> Outcome:
-        reply = self.controller.get(f"/tenants/{segment(self.name)}", {"type": self.role.lower()})
+        reply = self.controller.get(("tenants", self.name), {"type": self.role.lower()})
         if reply.status == 404:
             return self.create()
         if reply.status != 200 or not isinstance(reply.body, dict):
@@ -148,7 +152,7 @@ class _TenantApply:
         return self.converge(TenantSize.held(self.role, reply.body))
 
     def create(self) -> Outcome:
-        reply = self.controller.post("/tenants", self.body, idempotent=False)
+        reply = self.controller.post(("tenants",), self.body, idempotent=False)
         if not reply.ok:
             return self.refused(reply, "create")
         return written("Created", self.name, reply, f"tagged {self.size.describe(self.role)}")
@@ -164,7 +168,7 @@ class _TenantApply:
                 f"{self.size.describe(self.role)}; delete and recreate the tenant instead"
             )
             return Outcome.failed("Rejected", self.name, message)
-        reply = self.controller.put("/tenants", self.body)
+        reply = self.controller.put(("tenants",), self.body)
         if not reply.ok:
             return self.refused(reply, "resize")
         note = f"resized from {held.describe(self.role)} to {self.size.describe(self.role)}"
@@ -189,11 +193,12 @@ def delete_tenant(controller: PinotController, name: str, role: str) -> Outcome:
     and `AlreadyAbsent` is reported instead of a misleading `Deleted`.
     """
     role = role.upper()
-    if not name:
-        return Outcome.failed("InvalidInput", "", "a tenant name is required")
+    problem = name_problem("tenant name", name)
+    if problem:
+        return Outcome.failed("InvalidInput", "", problem)
     if role not in ROLES:
         return Outcome.failed("InvalidInput", name, "the tenant role must be SERVER or BROKER")
-    path = f"/tenants/{segment(name)}"
+    path = ("tenants", name)
     try:
         held = controller.get(path, {"type": role.lower()})
         if held.status == 404:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, RetryPolicy, segment
+from hooks.pinotapi.client import ControllerUnreachable, PinotController, Reply, RetryPolicy, UnsafePath
 from tests.support.fake_pinot import FakePinot
 
 from .conftest import CONTROLLER_URL
@@ -44,7 +44,7 @@ def test_5xx_is_retried_with_exponential_backoff(pinot: FakePinot, sleeps: list[
     pinot.fail_next(3, status=503)
     controller = controller_over(pinot.transport(), sleeps, retries=4)
 
-    reply = controller.get("/schemas/events")
+    reply = controller.get(("schemas", "events"))
 
     assert reply.status == 404  # the fourth attempt reached the (empty) controller
     assert len(pinot.requests) == 4
@@ -66,7 +66,7 @@ def test_transport_errors_are_retried_for_idempotent_requests(
     pinot.drop_next(2, error=error)
     controller = controller_over(pinot.transport(), sleeps)
 
-    assert controller.get("/schemas/events").status == 404
+    assert controller.get(("schemas", "events")).status == 404
     assert len(pinot.requests) == 3
     assert sleeps == [0.5, 1.0]
 
@@ -78,7 +78,7 @@ def test_when_every_attempt_fails_the_controller_is_unreachable(
     controller = controller_over(pinot.transport(), sleeps, retries=2)
 
     with pytest.raises(ControllerUnreachable, match=r"after 3 attempt\(s\): ConnectError"):
-        controller.get("/schemas/events")
+        controller.get(("schemas", "events"))
     assert len(pinot.requests) == 3
 
 
@@ -88,7 +88,7 @@ def test_when_every_attempt_answers_5xx_the_last_answer_is_returned(
     pinot.fail_next(10, status=500)
     controller = controller_over(pinot.transport(), sleeps, retries=2)
 
-    reply = controller.get("/schemas/events")
+    reply = controller.get(("schemas", "events"))
 
     assert (reply.status, reply.message) == (500, "injected fault: HTTP 500")
     assert len(pinot.requests) == 3
@@ -98,7 +98,7 @@ def test_when_every_attempt_answers_5xx_the_last_answer_is_returned(
 def test_4xx_is_never_retried(status: int, sleeps: list[float]) -> None:
     transport, seen = scripted(httpx.Response(status, json={"code": status, "error": "no"}))
 
-    reply = controller_over(transport, sleeps).post("/tables", {"tableName": "x"}, idempotent=True)
+    reply = controller_over(transport, sleeps).post(("tables",), {"tableName": "x"}, idempotent=True)
 
     assert reply.status == status
     assert len(seen) == 1
@@ -109,7 +109,7 @@ def test_a_lost_answer_to_a_non_idempotent_request_is_not_repeated(sleeps: list[
     transport, seen = scripted(httpx.ReadTimeout, httpx.Response(200, json={"status": "ok"}))
 
     with pytest.raises(ControllerUnreachable, match="ReadTimeout"):
-        controller_over(transport, sleeps).post("/tenants", {"tenantName": "t"}, idempotent=False)
+        controller_over(transport, sleeps).post(("tenants",), {"tenantName": "t"}, idempotent=False)
     assert len(seen) == 1
 
 
@@ -119,7 +119,7 @@ def test_a_non_idempotent_request_that_never_connected_is_repeated(
 ) -> None:
     transport, seen = scripted(error, httpx.Response(200, json={"status": "Successfully created tenant"}))
 
-    reply = controller_over(transport, sleeps).post("/tenants", {"tenantName": "t"}, idempotent=False)
+    reply = controller_over(transport, sleeps).post(("tenants",), {"tenantName": "t"}, idempotent=False)
 
     assert reply.ok
     assert len(seen) == 2
@@ -129,10 +129,10 @@ def test_every_request_carries_the_configured_timeouts(pinot: FakePinot, sleeps:
     pinot.fail_next(1, status=502)
     controller = controller_over(pinot.transport(), sleeps, timeout=3.5)
 
-    controller.get("/schemas/events")
-    controller.post("/tables/validate", {"tableName": "x"}, idempotent=True)
-    controller.put("/schemas/events", {"schemaName": "events"})
-    controller.delete("/schemas/events")
+    controller.get(("schemas", "events"))
+    controller.post(("tables", "validate"), {"tableName": "x"}, idempotent=True)
+    controller.put(("schemas", "events"), {"schemaName": "events"})
+    controller.delete(("schemas", "events"))
 
     assert len(pinot.requests) == 5
     for request in pinot.requests:
@@ -150,7 +150,7 @@ def test_basic_auth_is_sent_when_configured(sleeps: list[float]) -> None:
     pinot = FakePinot(users={"admin": "s3cret"})
     controller = controller_over(pinot.transport(), sleeps, auth=("admin", "s3cret"))
 
-    assert controller.get("/schemas/events").status == 404
+    assert controller.get(("schemas", "events")).status == 404
     assert pinot.requests[0].headers["Authorization"] == "Basic YWRtaW46czNjcmV0"
 
 
@@ -160,10 +160,56 @@ def test_no_authorization_header_without_credentials(pinot: FakePinot, sleeps: l
     assert "Authorization" not in pinot.requests[0].headers
 
 
-def test_names_cannot_escape_their_path_segment(pinot: FakePinot, sleeps: list[float]) -> None:
-    controller_over(pinot.transport(), sleeps).get(f"/schemas/{segment('a/../tables?x=1')}")
+def recorded() -> tuple[httpx.MockTransport, list[bytes]]:
+    """A transport answering 404 that records the exact raw path (with query) of every request."""
+    paths: list[bytes] = []
 
-    assert pinot.requests[0].url.raw_path == b"/schemas/a%2F..%2Ftables%3Fx%3D1"
+    def handle(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path)
+        return httpx.Response(404, json={"code": 404, "error": "not found"})
+
+    return httpx.MockTransport(handle), paths
+
+
+@pytest.mark.parametrize(
+    ("segments", "params", "raw"),
+    [
+        (("schemas", "a/../tables?x=1"), {}, b"/schemas/a%2F..%2Ftables%3Fx%3D1"),
+        (("tables", "events#x"), {"type": "OFFLINE"}, b"/tables/events%23x?type=OFFLINE"),
+        (("tables", "100%"), {}, b"/tables/100%25"),
+        (("tenants", "caf\u00e9 bar"), {}, b"/tenants/caf%C3%A9%20bar"),
+        (("tables", "..."), {"type": "REALTIME"}, b"/tables/...?type=REALTIME"),
+        (("segments", "a;b", "reload"), {}, b"/segments/a%3Bb/reload"),
+    ],
+)
+def test_each_segment_reaches_pinot_exactly_as_encoded(
+    segments: tuple[str, ...], params: dict[str, str], raw: bytes, sleeps: list[float]
+) -> None:
+    transport, paths = recorded()
+
+    controller_over(transport, sleeps).delete(segments, params)
+
+    assert paths == [raw]
+
+
+@pytest.mark.parametrize("name", [".", "..", ""])
+def test_a_path_that_would_be_normalised_is_never_sent(name: str, sleeps: list[float]) -> None:
+    transport, paths = recorded()
+
+    with pytest.raises(UnsafePath, match="refusing to send"):
+        controller_over(transport, sleeps).delete(("tables", name), {"type": "OFFLINE"})
+    assert paths == []
+
+
+def test_a_base_path_of_the_controller_url_is_kept(sleeps: list[float]) -> None:
+    transport, paths = recorded()
+    controller = PinotController(
+        httpx.Client(transport=transport), "http://gateway:8080/pinot/", sleep=sleeps.append
+    )
+
+    controller.get(("schemas", "events"))
+
+    assert paths == [b"/pinot/schemas/events"]
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def test_an_unreadable_document_is_invalid_input(job: Job, content: str | None, 
     if content is not None:
         path.write_text(content)
 
-    assert job.run("apply", "schema", "--file", str(path)) == 1
+    assert job.run("apply", "schema", "--file", str(path)) == 2
     assert (job.outcome.reason, message in job.outcome.message) == ("InvalidInput", True)
     assert job.pinot.requests == []
 
@@ -165,7 +165,7 @@ def test_refused_credentials_are_unauthorized(
 def test_a_password_without_a_username_is_invalid(job: Job) -> None:
     job.environ = {"PINOT_PASSWORD": "s3cret"}
 
-    assert job.run("apply", "schema", "--file", job.file(schema())) == 1
+    assert job.run("apply", "schema", "--file", job.file(schema())) == 2
     assert job.outcome.reason == "InvalidInput"
     assert job.pinot.requests == []
 
