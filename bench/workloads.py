@@ -624,3 +624,15 @@ def all_workloads() -> list[Workload]:
     """The three sizes, smallest cluster first; the table refers to the 12-pool cluster."""
     large = cluster_12()
     return [cluster_4(), large, table(large.body["parent"])]
+
+
+PADDING_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def padded_change(workload: Workload, size: int) -> bytes:
+    """The change template grown to about `size` bytes by a large parent annotation (as `kubectl
+    apply` leaves one), for the load test's large requests."""
+    body = jsonio.loads(workload.change_template)
+    annotations = body["parent"]["metadata"].setdefault("annotations", {})
+    annotations[PADDING_ANNOTATION] = "p" * max(0, size - len(workload.change_template) - 100)
+    return jsonio.dumps(body)

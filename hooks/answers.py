@@ -9,18 +9,18 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hooks.hashing import digest_of
 
 
-@dataclass(frozen=True)
-class CachedAnswer:
+class CachedAnswer(NamedTuple):
     payload: bytes
     etag: str
     parent: str
     generation: int | None
     summary: str
+    jobs: tuple[str, ...] = ()  # kinds of the Jobs in it that its request did not observe
 
 
 def etag_of(payload: bytes) -> str:

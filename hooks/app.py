@@ -1,31 +1,39 @@
 """The HTTP shell: FastAPI routes over pure hook functions.
 
-Everything here is transport: read the body (bounded), parse it, call a pure function with the
-current time, serialise once, log one line, observe latency. Failures never produce a 200: a
-request that is not Metacontroller-shaped gets 422, an oversized one 413, our own bug 500.
+Everything here is transport: admit the call (`hooks.admission`), read the body (bounded in size
+and time), hand parse + hook + serialise to the one worker thread (`hooks.worker`), log one line,
+count and observe. Failures never produce a 200: a request that is not Metacontroller-shaped gets
+422, an oversized one 413, a body not sent in time 408, our own bug 500, every one with a JSON body
+`{"error": ...}`, as are FastAPI's own 404 and 405.
 
 Answers a hook marks clock-free are kept by exact request bytes, so an identical resync is
-answered without calling the hook again, and carry an ETag naming their bytes: a request whose
-`If-None-Match` names the answer we would send gets 304 (Metacontroller's hook `etag` option).
-An answer that depends on the clock carries no ETag, as it would not be sent alike later.
+answered on the event loop without calling the hook again, and carry an ETag naming their bytes: a
+request whose `If-None-Match` names the answer we would send gets 304 (Metacontroller's hook `etag`
+option). An answer that depends on the clock carries no ETag, as it would not be sent alike later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
-from hooks import jsonio
+from hooks import jsonio, limits, logs, worker
+from hooks.admission import Admission, Busy, Reservation, parse_cost
 from hooks.answers import AnswerCache, CachedAnswer, etag_matches, etag_of
+from hooks.apidocs import docs_page
 from hooks.contract import (
     ECHO_HEADROOM,
     MAX_ANSWER_DEPTH,
@@ -34,15 +42,21 @@ from hooks.contract import (
     HookRequest,
 )
 from hooks.decision import ClockFreeDecision, Decision
+from hooks.metrics import Metrics, new_jobs
 
 LOG = logging.getLogger("pinot_control_plane.hooks")
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+VERSION = "0.1.0"
+DEFAULT_MAX_BODY_BYTES = limits.MAX_BODY_BYTES
+DEFAULT_BODY_BUDGET_BYTES = limits.BODY_BUDGET_BYTES
+DEFAULT_BODY_TIMEOUT = limits.BODY_TIMEOUT
+DENSITY_CHECKED_FROM = 1024 * 1024  # smaller bodies cannot parse to much, whatever they hold
 DEFAULT_ANSWER_CACHE_BYTES = 16 * 1024 * 1024
+ANSWER_SLICE = 256 * 1024  # an answer is written in slices of this size, each once the client took the last
 MAX_LOC_PART = 100  # characters of one key or index in the `loc` of a rejection's details
 MAX_DETAIL = 1000  # characters of a whole `loc` or `msg`
+CLIENT_GONE = 499  # logged (never sent) for a client that left before its request was read
 
 Clock = Callable[[], datetime]
-OUTCOMES = ("ok", "rejected", "error")
 
 
 def utc_now() -> datetime:
@@ -78,59 +92,135 @@ def default_routes() -> list[Route]:
     return routes + [Route(path, hook, model, fn) for path, hook, model, fn in resource_routes()]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one hook call may hold, and for how long (see `hooks.admission`)."""
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    parse_budget_bytes: int = limits.PARSE_BUDGET_BYTES
+
+
 def create_app(
     clock: Clock = utc_now,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     routes: list[Route] | None = None,
     answer_cache_bytes: int = DEFAULT_ANSWER_CACHE_BYTES,
+    body_budget_bytes: int = DEFAULT_BODY_BUDGET_BYTES,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    max_requests: int = limits.MAX_REQUESTS,
+    parse_budget_bytes: int = limits.PARSE_BUDGET_BYTES,
 ) -> FastAPI:
     app = FastAPI(
         title="pinot-control-plane hooks",
-        version="0.1.0",
+        version=VERSION,
         description="Metacontroller hooks for PinotCluster, PinotSchema, PinotTable and PinotTenant.",
+        docs_url=None,  # Swagger UI loads from a CDN; `/docs` below needs nothing but itself
+        redoc_url=None,
     )
-    registry = CollectorRegistry()
-    latency = Histogram(
-        "pinot_control_plane_hook_duration_seconds",
-        "Time spent answering one hook call.",
-        ["hook", "outcome"],
-        registry=registry,
-        buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-    )
-
+    metrics = Metrics(VERSION)
+    admission = Admission(body_budget_bytes, max_requests, body_timeout)
+    metrics.watch_admission(admission)
+    bounds = Limits(max_body_bytes, body_timeout, parse_budget_bytes)
     answers = AnswerCache(answer_cache_bytes)
     app.state.answers = answers
+    app.state.metrics = metrics
+    app.state.admission = admission
     defs: dict[str, Any] = {}
     for route in routes if routes is not None else default_routes():
-        defs.update(_add_hook_route(app, route, clock, max_body_bytes, latency, answers))
+        defs.update(_add_hook_route(app, route, clock, bounds, admission, metrics, answers))
     _publish_schemas(app, defs)
+    _answer_errors_as_json(app)
 
-    @app.get("/healthz", response_class=PlainTextResponse)
+    @app.get("/healthz", response_class=PlainTextResponse, description="Liveness: the server answers.")
     def healthz() -> str:
         return "ok"
 
-    @app.get("/readyz", response_class=PlainTextResponse)
+    @app.get("/readyz", response_class=PlainTextResponse, description="Readiness: the server answers.")
     def readyz() -> str:
         return "ok"
 
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    @app.get("/metrics", description="Prometheus metrics (text format).")
+    def metrics_page() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get(
+        "/docs", response_class=HTMLResponse, description="This API on one page, without internet access."
+    )
+    def docs() -> str:
+        return docs_page(app.openapi())
 
     return app
 
 
+class Computed(NamedTuple):
+    """What the worker thread made of one request."""
+
+    payload: bytes
+    etag: str | None  # None: the answer came from the clock
+    parent: str
+    generation: int | None
+    summary: str
+    jobs: tuple[str, ...]
+
+
+def _compute(route: Route, body: bytes, now: datetime, bounds: Limits) -> Computed:
+    """Parse, decide, serialise: the CPU-bound part of a call, run on the worker thread."""
+    if len(body) >= DENSITY_CHECKED_FROM:
+        cost = parse_cost(body)
+        if cost > bounds.parse_budget_bytes:
+            raise RequestRejected(
+                413,
+                f"request body too dense: parsing it could take {cost // limits.MIB} MiB of memory, "
+                f"more than {bounds.parse_budget_bytes // limits.MIB} MiB",
+            )
+    parsed = _parse(route.model, body)
+    parent, generation = _identify(parsed)
+    decision, payload = _answer(route, parsed, now)
+    etag = etag_of(payload) if isinstance(decision, ClockFreeDecision) else None
+    jobs = new_jobs(parsed, decision.answer.get("children") or ())
+    return Computed(payload, etag, parent, generation, decision.summary, jobs)
+
+
+class Answer(Response):
+    """A hook's answer, written in slices so that each waits until the client took the previous
+    ones (uvicorn's flow control), holding the call's reservation until the last is handed over:
+    an answer waiting for a client that does not read counts against the budget."""
+
+    def __init__(self, payload: bytes, headers: dict[str, str], reservation: Reservation) -> None:
+        super().__init__(payload, media_type="application/json", headers=headers)
+        self.reservation = reservation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            body = self.body
+            for start in range(0, max(len(body), 1), ANSWER_SLICE):
+                end = start + ANSWER_SLICE
+                await send(
+                    {"type": "http.response.body", "body": body[start:end], "more_body": end < len(body)}
+                )
+        finally:
+            self.reservation.release()
+
+
 def _add_hook_route(
-    app: FastAPI, route: Route, clock: Clock, max_body_bytes: int, latency: Histogram, answers: AnswerCache
+    app: FastAPI,
+    route: Route,
+    clock: Clock,
+    bounds: Limits,
+    admission: Admission,
+    metrics: Metrics,
+    answers: AnswerCache,
 ) -> dict[str, Any]:
     schema = route.model.model_json_schema(ref_template="#/components/schemas/{model}")
     request_body = {
         "required": True,
         "content": {"application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}}},
     }
-
-    # One labelled child per outcome, looked up once: labels() takes a lock and a dict per call.
-    observe = {outcome: latency.labels(route.hook, outcome).observe for outcome in OUTCOMES}
+    counted = metrics.for_hook(route.hook)
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
@@ -139,37 +229,36 @@ def _add_hook_route(
         generation: int | None = None
         decision_text = "-"
         status_code = 500
-        etag: str | None = None
+        reservation: Reservation | None = None
         try:
-            body = await _read_bounded(request, max_body_bytes)
-            cached = answers.get(route.path, body)
-            if cached is not None:
-                payload, etag, parent, generation = (
-                    cached.payload,
-                    cached.etag,
-                    cached.parent,
-                    cached.generation,
-                )
-                decision_text = cached.summary
+            declared = _declared_length(request, bounds.max_body_bytes)
+            reservation = await admission.admit(bounds.max_body_bytes if declared is None else declared)
+            body = await _read_body(request, bounds)
+            found: CachedAnswer | Computed | None = answers.get(route.path, body)
+            if found is not None:
+                counted.cache_hit()
             else:
-                parsed = _parse(route.model, body)
-                parent, generation = _identify(parsed)
-                decision, payload = _answer(route, parsed, clock())
-                decision_text = decision.summary
-                if isinstance(decision, ClockFreeDecision):
-                    etag = etag_of(payload)
-                    answers.put(
-                        route.path, body, CachedAnswer(payload, etag, parent, generation, decision_text)
-                    )
+                found = await worker.run(_compute, route, body, clock(), bounds)
+                if found.etag is not None:
+                    kept = CachedAnswer(found.payload, found.etag, *found[2:])
+                    answers.put(route.path, body, kept)
+            payload, etag, parent, generation, decision_text, jobs = found
             outcome, status_code = "ok", 200
+            if jobs:
+                metrics.count_jobs(jobs)
             if etag is None:
                 # An answer taken from the clock is not sent alike a second later: nothing to name.
-                return Response(payload, media_type="application/json")
-            if etag_matches(request.headers.get("if-none-match"), etag):
+                headers = {}
+            elif etag_matches(request.headers.get("if-none-match"), etag):
                 # Metacontroller (hook `etag.enabled`) reuses the body it cached under this tag.
+                counted.not_modified()
                 status_code = 304
                 return Response(status_code=304, headers={"ETag": etag})
-            return Response(payload, media_type="application/json", headers={"ETag": etag})
+            else:
+                headers = {"ETag": etag}
+            reservation.grow(len(payload))
+            answer, reservation = Answer(payload, headers, reservation), None  # it releases once written
+            return answer
         except RequestRejected as rejected:
             outcome, status_code = "rejected", rejected.status
             decision_text = rejected.message
@@ -177,15 +266,28 @@ def _add_hook_route(
             if rejected.details is not None:
                 content["details"] = rejected.details
             return JSONResponse(content, status_code=rejected.status)
+        except Busy as busy:
+            outcome, status_code = "rejected", 503
+            decision_text = str(busy)
+            return JSONResponse({"error": str(busy)}, status_code=503, headers={"Retry-After": "1"})
+        except ClientDisconnect:
+            outcome, status_code = "rejected", CLIENT_GONE
+            decision_text = "the client left before sending its whole request"
+            return Response(status_code=400)  # never sent: the connection is gone
         except Exception as exc:
             LOG.exception("hook %s failed", route.hook)
             decision_text = f"{type(exc).__name__}: {exc}"
             return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
         finally:
+            if reservation is not None:
+                reservation.release()
             elapsed = time.perf_counter() - started
-            observe[outcome](elapsed)
+            counted.observe[outcome](elapsed)
+            counted.count[outcome]()
             LOG.info(
-                jsonio.dumps(
+                logs.event(
+                    logging.INFO,
+                    "hook call",
                     {
                         "hook": route.hook,
                         "parent": parent,
@@ -193,8 +295,9 @@ def _add_hook_route(
                         "decision": decision_text,
                         "status": status_code,
                         "durationMs": round(elapsed * 1000, 3),
-                    }
-                ).decode()
+                    },
+                    time.time(),
+                )
             )
 
     app.add_api_route(
@@ -202,16 +305,45 @@ def _add_hook_route(
         endpoint,
         methods=["POST"],
         name=route.hook,
+        description=f"The {route.hook} hook: a Metacontroller request in, its answer out.",
         openapi_extra={"requestBody": request_body},
         responses={
             200: {"description": "The desired children and status (with an ETag naming them)"},
             304: {"description": "If-None-Match names the answer: unchanged, no body"},
-            413: {"description": "Body too large"},
+            408: {"description": "The body was not received in time"},
+            413: {"description": "Body too large, or too dense to parse within the memory budget"},
             422: {"description": "Not a Metacontroller request"},
             500: {"description": "Internal error"},
+            503: {"description": "Too many hook calls in flight, or not admitted in time: retry"},
         },
     )
     return dict(schema.get("$defs", {}))
+
+
+def _answer_errors_as_json(app: FastAPI) -> None:
+    """FastAPI's own answers (404 for an unknown path, 405 for a wrong method, a failed parameter)
+    and any error outside the hooks in the same shape as the hooks' errors: `{"error": ...}`."""
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    async def invalid(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        details = [
+            {"loc": _location(tuple(e["loc"])), "msg": _shortened(str(e["msg"]), MAX_DETAIL)}
+            for e in exc.errors()[:20]
+        ]
+        return JSONResponse({"error": "invalid request", "details": details}, status_code=422)
+
+    async def internal(_request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Exception, internal)
 
 
 def _publish_schemas(app: FastAPI, defs: dict[str, Any]) -> None:
@@ -228,17 +360,30 @@ def _publish_schemas(app: FastAPI, defs: dict[str, Any]) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _read_bounded(request: Request, limit: int) -> bytes:
+def _declared_length(request: Request, limit: int) -> int | None:
+    """The request's declared Content-Length; 413 before anything is read when it exceeds `limit`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is None or not declared.isdigit():
+        return None
+    length = int(declared)
+    if length > limit:
         raise RequestRejected(413, f"request body larger than {limit} bytes")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestRejected(413, f"request body larger than {limit} bytes")
-        chunks.append(chunk)
+    return length
+
+
+async def _read_body(request: Request, bounds: Limits) -> bytes:
+    """The whole body, at most `max_body_bytes` (413), within `body_timeout` seconds (408)."""
+    try:
+        async with asyncio.timeout(bounds.body_timeout):
+            chunks = []
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > bounds.max_body_bytes:
+                    raise RequestRejected(413, f"request body larger than {bounds.max_body_bytes} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestRejected(408, f"request body not received within {bounds.body_timeout:g} s") from None
     return b"".join(chunks)
 
 

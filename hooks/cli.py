@@ -6,27 +6,30 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from hooks import limits
 from hooks.render import render_command
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from hooks import logs
     from hooks.app import create_app
     from hooks.heap import freeze_startup_heap
+    from hooks.server import ConnectionLimits, serve
 
     logs.configure(args.log_level, sys.stderr)
-    app = create_app(max_body_bytes=args.max_body_bytes)
-    freeze_startup_heap()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        workers=1,
-        access_log=False,
-        log_level=args.log_level,
+    app = create_app(
+        max_body_bytes=args.max_body_bytes,
+        body_budget_bytes=args.body_budget_bytes,
+        body_timeout=args.body_timeout,
+        max_requests=args.max_requests,
     )
+    limits = ConnectionLimits(
+        max_connections=args.max_connections,
+        header_timeout=args.header_timeout,
+        write_timeout=args.write_timeout,
+    )
+    freeze_startup_heap()
+    serve(app, args.host, args.port, limits, app.state.metrics.refusal, args.log_level)
     return 0
 
 
@@ -44,8 +47,44 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-body-bytes",
         type=int,
-        default=16 * 1024 * 1024,
+        default=limits.MAX_BODY_BYTES,
         help="larger requests get 413 (default 16 MiB)",
+    )
+    serve.add_argument(
+        "--body-budget-bytes",
+        type=int,
+        default=limits.BODY_BUDGET_BYTES,
+        help="bytes of requests held at once; more wait, unread (default 32 MiB)",
+    )
+    serve.add_argument(
+        "--max-requests",
+        type=int,
+        default=limits.MAX_REQUESTS,
+        help="hook calls in flight; more get 503 (default 128)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=limits.MAX_CONNECTIONS,
+        help="beyond, the oldest connection without a request is closed (default 512)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=limits.HEADER_TIMEOUT,
+        help="seconds to receive a request's headers (default 5)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=limits.BODY_TIMEOUT,
+        help="seconds to receive an admitted body (default 10)",
+    )
+    serve.add_argument(
+        "--write-timeout",
+        type=float,
+        default=limits.WRITE_TIMEOUT,
+        help="seconds a client may read nothing of an answer before it is disconnected (default 10)",
     )
     serve.set_defaults(run=_serve)
 

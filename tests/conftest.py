@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from hooks import server as http_server
 from hooks.app import Route, create_app, default_routes
 from hooks.contract import HookRequest
 from hooks.decision import Decision
@@ -36,10 +37,17 @@ def server() -> Iterator[str]:
     )
 
 
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` under a real uvicorn on a free loopback port for the life of a fixture."""
+def serve(
+    app: FastAPI,
+    bounds: http_server.ConnectionLimits = http_server.DEFAULT_LIMITS,
+    log_level: str = "warning",
+) -> Iterator[str]:
+    """Run `app` on a free loopback port for the life of a fixture, configured as `serve` runs it
+    (uvicorn with the bounded protocol, and refusals counted in the app's metrics)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    metrics = getattr(app.state, "metrics", None)
+    refusal = metrics.refusal if metrics is not None else http_server.BoundedHttpToolsProtocol.on_refusal
+    config = http_server.config(app, "127.0.0.1", port, bounds, refusal, log_level)
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
-from hooks import cli
+from hooks import cli, server
 from hooks.heap import YOUNG_THRESHOLD, freeze_startup_heap
 
 
@@ -59,17 +60,23 @@ def test_serve_freezes_after_building_the_app(
         monkeypatch.setattr(logging, setting, getattr(logging, setting))  # restored afterwards
     seen: dict[str, Any] = {}
 
-    def run(app: Any, **options: Any) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])
+
+    def run(app: Any, host: str, port: int, *_: Any) -> None:
         seen["frozen"] = gc.get_freeze_count()
         seen["routes"] = [route.path for route in app.routes]
-        seen["options"] = options
+        seen["port"] = port
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(server, "serve", run)
     assert cli.main(["serve", "--port", "18999"]) == 0
+    logging.captureWarnings(False)
 
     assert seen["frozen"] > 10_000
     assert "/sync/pinotcluster" in seen["routes"]
-    assert seen["options"]["port"] == 18999
+    assert seen["port"] == 18999
     # One JSON line per call: no caller frame or thread looked up for it.
     assert logging._srcfile is None
     assert not logging.logThreads

@@ -75,3 +75,35 @@ def test_openapi_documents_the_hook_request(server: str) -> None:
     assert "parent" in schema["properties"]
     assert "ParentObject" in spec["components"]["schemas"]
     assert httpx.get(f"{server}/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/no/such/page", 404, "Not Found"),
+        ("GET", "/sync/pinotcluster", 405, "Method Not Allowed"),
+        ("DELETE", "/healthz", 405, "Method Not Allowed"),
+    ],
+)
+def test_fastapis_own_errors_use_the_same_json_body(
+    server: str, method: str, path: str, status: int, error: str
+) -> None:
+    response = httpx.request(method, f"{server}{path}")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": error}
+    if status == 405:
+        assert response.headers["allow"]
+
+
+def test_docs_work_without_internet_access(server: str) -> None:
+    page = httpx.get(f"{server}/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    text = page.text
+    # Nothing is loaded from elsewhere: no scripts, no stylesheets, no absolute URLs at all.
+    assert "<script" not in text and "<link" not in text and "://" not in text
+    assert 'href="/openapi.json"' in text
+    for path in ("/sync/pinotcluster", "/sync/pinottable", "/finalize/pinotschema", "/healthz", "/metrics"):
+        assert f"<code>{path}</code>" in text
+    assert httpx.get(f"{server}/redoc").status_code == 404

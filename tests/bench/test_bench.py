@@ -99,3 +99,12 @@ def test_pooled_quantile_weights_blocks_by_their_requests() -> None:
     assert pooled_quantile([fast, slow], 0.5) == 1000
     assert pooled_quantile([fast, slow], 0.89) == 1000
     assert pooled_quantile([fast, slow], 0.95) == 9000
+
+
+def test_the_counter_sees_work_done_on_the_worker_thread() -> None:
+    import yaml
+
+    from hooks import worker
+
+    counts = count_forbidden(lambda: worker.call(yaml.safe_load, "a: 1"))
+    assert counts["YAML parsing"] > 0

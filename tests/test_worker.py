@@ -1,0 +1,110 @@
+"""The hooks' CPU-bound work runs on one worker thread, so probes are answered while it computes."""
+
+from __future__ import annotations
+
+import http.client
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hooks import worker
+from hooks.app import Route, create_app, default_routes
+from hooks.contract import HookRequest
+from hooks.decision import Decision
+from tests.cluster.builders import NOW, parent, request_body
+from tests.conftest import free_port, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+THREADS: list[int] = []
+SPIN_SECONDS = 1.0
+
+
+def record(_: HookRequest, __: datetime) -> Decision:
+    THREADS.append(threading.get_ident())
+    return Decision({"status": {}, "children": []}, "recorded")
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    routes = [
+        *default_routes(),
+        Route("/sync/record", "record", HookRequest, record),
+    ]
+    yield from serve(create_app(clock=lambda: NOW, routes=routes))
+
+
+def test_every_hook_call_runs_on_the_one_worker_thread(url: str) -> None:
+    THREADS.clear()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(
+                lambda _: httpx.post(f"{url}/sync/record", json=request_body(parent())).status_code, range(16)
+            )
+        )
+    assert statuses == [200] * 16
+    assert set(THREADS) == {worker.thread().ident}
+    assert worker.thread() is not threading.main_thread()
+
+
+def test_probes_are_answered_while_the_hook_computes() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.spin_server", str(port), str(SPIN_SECONDS)], cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        spinning = subprocess.Popen(  # the hook's client, in a process of its own too
+            [sys.executable, "-c", SPIN_CLIENT, url], cwd=ROOT
+        )
+        time.sleep(0.3)  # the worker is busy now
+        latencies = []
+        while spinning.poll() is None:
+            latencies.append(probe(port))
+            time.sleep(0.02)
+        assert spinning.returncode == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert len(latencies) > 20
+    # On the event loop, a probe waited for the whole second of a hook's spinning.
+    assert sorted(latencies)[len(latencies) // 2] < 0.05, sorted(latencies)
+    assert max(latencies) < 0.2, sorted(latencies)
+
+
+SPIN_CLIENT = """
+import sys, httpx
+from tests.cluster.builders import parent, request_body
+for _ in range(3):
+    assert httpx.post(sys.argv[1] + "/sync/spin", json=request_body(parent()), timeout=30).status_code == 200
+"""
+
+
+def probe(port: int) -> float:
+    """Seconds for one kubelet-like probe: a new connection, GET /healthz, 1 s timeout."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    connection.request("GET", "/healthz")
+    assert connection.getresponse().read() == b"ok"
+    connection.close()
+    return time.perf_counter() - started
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
