@@ -6,7 +6,7 @@
 -- MODE "vary" replaces MARKER in BODY_FILE by a number that grows by one per request, starting
 -- at FIRST, so no two requests of a run are equal. With IF_NONE_MATCH set, every request carries
 -- that If-None-Match header.
--- done() prints one line "BENCH {json}": counts, errors and 999 latency quantiles in microseconds.
+-- done() (bench/done.lua) prints one line "BENCH {json}": counts, errors and 999 latency quantiles.
 
 local prefix, suffix, sequence
 
@@ -34,15 +34,4 @@ function init(args)
   end
 end
 
-function done(summary, latency, requests)
-  local quantiles = {}
-  for i = 1, 999 do
-    quantiles[i] = string.format("%d", latency:percentile(i / 10))
-  end
-  local errors = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "bytes": %d, "connect": %d, "read": %d, "write": %d, '
-      .. '"status": %d, "timeout": %d, "max_us": %d, "quantiles_us": [%s]}\n',
-    summary.requests, summary.duration, summary.bytes, errors.connect, errors.read, errors.write,
-    errors.status, errors.timeout, latency.max, table.concat(quantiles, ", ")))
-end
+done = dofile("bench/done.lua")

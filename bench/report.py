@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hooks import limits
+
+ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 QUANTILES = 999  # wrk's done() reports the 0.1% .. 99.9% quantiles
 
@@ -24,6 +27,15 @@ CHANGE_P50_RATIO = 3.0
 MIN_SYNCS_PER_SECOND = 500
 SMALL_WORKLOAD = "cluster-4"
 MAX_PEAK_RSS_MB = 120
+# The scale workload: every request computed (no cache can hold a fleet), so a change's ratios.
+SCALE_P50_RATIO = 3.0
+SCALE_P99_RATIO = 3.0
+SCALE_MAX_PEAK_RSS_MB = 200
+# The load test: what the kubelet needs (its probes time out after 1 s) and the memory limit.
+PROBE_TIMEOUT_MS = 1000
+PROBE_P50_MS = 50
+PROBE_P99_MS = 250
+LOAD_CLOSE_SLACK_S = 2.0
 
 
 NOTES = [
@@ -191,6 +203,190 @@ def table(rows: Sequence[Row]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class ScaleRow:
+    """The fleet resynced round-robin, hook and floor."""
+
+    clusters: int
+    tables: int
+    request_bytes: int
+    hook: Measure
+    floor: Measure
+    cpu_per_round: float  # CPU seconds of the hook server per resync of every parent
+    rounds: float  # how many times the hook saw every parent
+
+    @property
+    def parents(self) -> int:
+        return self.clusters + self.tables
+
+    def ratio(self, attribute: str) -> float:
+        hook, floor = getattr(self.hook, attribute), getattr(self.floor, attribute)
+        return float(hook / floor) if floor else float("inf")
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    """One load-test scenario: what its clients saw, the probes, and the server's peak memory."""
+
+    scenario: str
+    outcome: dict[str, Any]
+    probes: Any  # bench.load.ProbeStats
+    peak_rss_bytes: int
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return self.peak_rss_bytes / MB
+
+
+LOAD_TITLES = {
+    "idle": "no load (the probes alone)",
+    "saturated": "200 connections sending distinct 1 MB syncs back to back",
+    "slowloris": "200 connections sending one header line a second",
+    "stalled": "30 connections sending 15 MiB of a body, then stalling before its last byte",
+    "large": "30 connections each sending a whole 15 MiB sync at once",
+}
+
+
+def scale_progress_line(row: ScaleRow) -> str:
+    return (
+        f"scale {row.clusters}+{row.tables}: hook p50 {row.hook.p50_ms:.2f} ms p99 {row.hook.p99_ms:.2f} ms "
+        f"{row.hook.rps:.0f}/s | floor p50 {row.floor.p50_ms:.2f} ms p99 {row.floor.p99_ms:.2f} ms | "
+        f"peak RSS {row.hook.peak_rss_mb:.0f} MB, {row.cpu_per_round:.1f} CPU s per round"
+    )
+
+
+def load_progress_line(row: LoadRow) -> str:
+    probes = row.probes
+    return (
+        f"load {row.scenario:<9}: probes p50 {probes.p50_ms:.1f} ms p99 {probes.p99_ms:.1f} ms "
+        f"max {probes.max_ms:.1f} ms, {probes.failures} failed | peak RSS {row.peak_rss_mb:.0f} MB | "
+        f"{row.outcome}"
+    )
+
+
+def scale_table(row: ScaleRow) -> list[str]:
+    return [
+        "| Parents | Requests | p50 ms | p99 ms | req/s | Peak RSS MB | CPU s per round |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| {row.clusters} PinotClusters + {row.tables} PinotTables "
+        f"| {row.request_bytes / MB:.0f} MiB, seen {row.rounds:.1f} times "
+        f"| {_ms(row.hook.p50_ms)} (floor {_ms(row.floor.p50_ms)}, **x{row.ratio('p50_ms'):.2f}**) "
+        f"| {_ms(row.hook.p99_ms)} (floor {_ms(row.floor.p99_ms)}, **x{row.ratio('p99_ms'):.2f}**) "
+        f"| {row.hook.rps:.0f} (floor {row.floor.rps:.0f}) "
+        f"| {row.hook.peak_rss_mb:.0f} (floor {row.floor.peak_rss_mb:.0f}) "
+        f"| {row.cpu_per_round:.1f} |",
+    ]
+
+
+def load_table(rows: Sequence[LoadRow]) -> list[str]:
+    lines = [
+        "| Scenario | What the clients got | Probe p50 ms | Probe p99 ms | Probe max ms | Probes failed "
+        "| Peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        probes = row.probes
+        lines.append(
+            f"| **{row.scenario}**: {LOAD_TITLES[row.scenario]} | {_outcome_text(row.outcome)} "
+            f"| {probes.p50_ms:.1f} | {probes.p99_ms:.1f} | {probes.max_ms:.1f} "
+            f"| {probes.failures} of {probes.count + probes.failures} | {row.peak_rss_mb:.0f} |"
+        )
+    return lines
+
+
+def _outcome_text(outcome: dict[str, Any]) -> str:
+    if not outcome:
+        return "-"
+    statuses = ", ".join(f"{count}x {status}" for status, count in outcome.get("statuses", {}).items())
+    text = statuses or "no answer"
+    if outcome.get("closed"):
+        text += f"; {outcome['closed']} of {outcome['connections']} closed by the server"
+        text += f", the last after {outcome['lastClosedAfter']} s"
+    return text
+
+
+def scale_verdicts(row: ScaleRow | None, caches: Sequence[Any]) -> list[Verdict]:
+    found = []
+    if row is not None:
+        p50, p99, peak = row.ratio("p50_ms"), row.ratio("p99_ms"), row.hook.peak_rss_mb
+        found += [
+            Verdict(f"scale: p50 within {SCALE_P50_RATIO}x floor", f"x{p50:.2f}", p50 <= SCALE_P50_RATIO),
+            Verdict(f"scale: p99 within {SCALE_P99_RATIO}x floor", f"x{p99:.2f}", p99 <= SCALE_P99_RATIO),
+            Verdict(
+                f"scale: hook peak RSS under {SCALE_MAX_PEAK_RSS_MB} MB",
+                f"{peak:.0f} MB",
+                peak < SCALE_MAX_PEAK_RSS_MB,
+            ),
+        ]
+    if caches:
+        unbounded = [cache.name for cache in caches if not cache.bounded]
+        found.append(
+            Verdict(
+                "every cache of the hook server is bounded (table below)",
+                ", ".join(unbounded) + " unbounded" if unbounded else f"{len(caches)} caches, all bounded",
+                not unbounded,
+            )
+        )
+    return found
+
+
+def load_verdicts(rows: Sequence[LoadRow], memory_limit_mb: float) -> list[Verdict]:
+    found = []
+    for row in rows:
+        probes, name = row.probes, row.scenario
+        found.append(
+            Verdict(
+                f"{name}: every probe answered within {PROBE_TIMEOUT_MS} ms (the kubelet's timeout)",
+                f"{probes.failures} failed, max {probes.max_ms:.0f} ms",
+                probes.failures == 0,
+            )
+        )
+        found.append(
+            Verdict(
+                f"{name}: probe p50 within {PROBE_P50_MS} ms, p99 within {PROBE_P99_MS} ms",
+                f"{probes.p50_ms:.1f} ms, {probes.p99_ms:.1f} ms",
+                probes.p50_ms <= PROBE_P50_MS and probes.p99_ms <= PROBE_P99_MS,
+            )
+        )
+        found.append(
+            Verdict(
+                f"{name}: peak RSS under the Deployment's memory limit ({memory_limit_mb:.0f} MiB)",
+                f"{row.peak_rss_mb:.0f} MB",
+                row.peak_rss_bytes < memory_limit_mb * MB,
+            )
+        )
+        outcome = row.outcome
+        if name in ("slowloris", "stalled"):
+            # Stalled bodies: waiting to be admitted and then reading take a body timeout each at most.
+            bound = limits.HEADER_TIMEOUT if name == "slowloris" else 2 * limits.BODY_TIMEOUT
+            limit = bound + LOAD_CLOSE_SLACK_S
+            last = outcome.get("lastClosedAfter") or float("inf")
+            every = outcome.get("closed") == outcome.get("connections")
+            found.append(
+                Verdict(
+                    f"{name}: every connection closed within {limit:g} s",
+                    f"{outcome.get('closed')} of {outcome.get('connections')}, the last after {last} s",
+                    every and last <= limit,
+                )
+            )
+        if name == "large":
+            answered = outcome.get("statuses", {}).get("200", 0)
+            found.append(
+                Verdict(
+                    "large: every request answered 200",
+                    f"{answered} of {outcome.get('connections')}",
+                    answered == outcome.get("connections"),
+                )
+            )
+    return found
+
+
+def cache_table(caches: Sequence[Any]) -> list[str]:
+    lines = ["| Cache | Bound |", "|---|---|"]
+    lines += [f"| `{cache.name}` | {cache.bound} |" for cache in caches]
+    return lines
+
+
+@dataclass(frozen=True)
 class Verdict:
     target: str
     measured: str
@@ -253,6 +449,43 @@ def stage_table(stages: Stages) -> list[str]:
     return lines
 
 
+def memory_limit_mib(deployment: Path = ROOT / "metacontroller" / "deployment.yaml") -> float:
+    """The hook container's memory limit in the install manifests, in MiB."""
+    import yaml
+
+    manifest = yaml.safe_load(deployment.read_text())
+    [container] = [c for c in manifest["spec"]["template"]["spec"]["containers"] if c["name"] == "hooks"]
+    limit = str(container["resources"]["limits"]["memory"])
+    units = {"Mi": 1, "Gi": 1024}
+    for suffix, factor in units.items():
+        if limit.endswith(suffix):
+            return float(limit.removesuffix(suffix)) * factor
+    raise ValueError(f"a memory limit in Mi or Gi, not {limit!r}")
+
+
+SCALE_TEXT = (
+    "One hook server resyncs a fleet round-robin: PinotClusters of 4 pools (every child observed, each "
+    "cluster with its own server pool settings) and PinotTables of 10 columns (each with its cluster, "
+    "schema and applied Job as related objects), every request its parent's steady state. wrk reads the "
+    "requests one at a time from a file (`bench/scale.lua`); the floor answers each with an answer of its "
+    "kind. No answer can come from a cache of one parent: the answer cache holds about a hundred answers "
+    "and the pool memos a few hundred pools, so every resync is computed. *CPU s per round* is the hook "
+    "server's CPU time (user + system, over its blocks) per resync of every parent once. Peak RSS is over "
+    "the whole workload, warm-up included."
+)
+
+LOAD_TEXT = (
+    "Each scenario runs against a hook server of its own (`serve` with its defaults, on the servers' CPU), "
+    "its clients in another process on the other CPU (`python -m bench.load`). Meanwhile a prober asks "
+    "`/healthz` every 50 ms on a new connection with a 1 s timeout, as the kubelet does. The hook server "
+    f"reads at most {limits.BODY_BUDGET_BYTES // MB} MiB of request bodies at once, answers 503 beyond "
+    f"{limits.MAX_REQUESTS} hook calls in flight, gives a request {limits.HEADER_TIMEOUT:g} s for its "
+    f"headers and an admitted one {limits.BODY_TIMEOUT:g} s for its body, and closes the oldest idle "
+    f"connection beyond {limits.MAX_CONNECTIONS} (`hooks/limits.py`). *idle* shows what the machine "
+    "itself adds to a probe."
+)
+
+
 def markdown(
     rows: Sequence[Row],
     method: str,
@@ -261,8 +494,12 @@ def markdown(
     request_path: Sequence[Verdict] = (),
     stages: Stages = (),
     load: tuple[str, str] = ("", ""),
+    scale: ScaleRow | None = None,
+    load_rows: Sequence[LoadRow] = (),
+    caches: Sequence[Any] = (),
 ) -> str:
-    met = verdicts(rows, request_path)
+    limit = memory_limit_mib()
+    met = verdicts(rows, request_path) + scale_verdicts(scale, caches) + load_verdicts(load_rows, limit)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
@@ -292,8 +529,23 @@ def markdown(
         if row.workload not in seen:
             seen.add(row.workload)
             lines.append(f"- **{row.workload}**: {row.title}.")
+    if scale is not None:
+        lines += ["", "## Scale", "", SCALE_TEXT, "", *scale_table(scale)]
+    if load_rows:
+        lines += ["", "## Load test", "", LOAD_TEXT, "", *load_table(load_rows)]
     lines += ["", "## Targets", "", "| Target | Measured | Met |", "|---|---|---|"]
     lines += [f"| {v.target} | {v.measured} | {'yes' if v.met else '**no**'} |" for v in met]
+    if caches:
+        lines += [
+            "",
+            "## Caches",
+            "",
+            "Everything the hook server remembers between calls, found by looking at its modules "
+            "(`bench.scale.cache_bounds`), with what bounds it. Memos keep entries asked for again, plus "
+            "a probation segment for entries asked for once (`hooks/memo.py`).",
+            "",
+            *cache_table(caches),
+        ]
     if stages:
         lines += [
             "",

@@ -25,12 +25,22 @@ from types import FrameType
 
 import orjson
 
-from bench import checks, profile, report
-from bench.workloads import VARY_MARKER, Workload, all_workloads
+from bench import checks, load, profile, report, scale
+from bench.workloads import (
+    CLUSTER_PATH,
+    TABLE_PATH,
+    VARY_MARKER,
+    Workload,
+    all_workloads,
+    cluster_4,
+    cluster_12,
+    padded_change,
+)
 from hooks.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("post.lua")
+SCALE_LUA = Path(__file__).with_name("scale.lua")
 CONNECTIONS = 5  # Metacontroller's default number of workers
 SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
 PROFILE_ITERATIONS = 50  # per timed run of bench.profile (best of 5 runs)
@@ -46,6 +56,11 @@ class Plan:
 
 FULL = Plan(blocks=5, seconds=5, warmup=2)
 QUICK = Plan(blocks=2, seconds=1, warmup=0)
+SCALE_FULL = Plan(blocks=5, seconds=8, warmup=5)
+SCALE_QUICK = Plan(blocks=2, seconds=2, warmup=1)
+SCALE_FLOOR_PATHS = ("/floor/scale/cluster", "/floor/scale/table")
+LOAD_SECONDS = {"idle": 5, "saturated": 10, "slowloris": 30, "stalled": 30, "large": 60}
+LOAD_SECONDS_QUICK = {"idle": 2, "saturated": 4, "slowloris": 30, "stalled": 30, "large": 60}
 WARMUP_REQUESTS = 10
 
 
@@ -121,6 +136,11 @@ class Server:
         """Clear VmHWM so that the next reading is the peak of what follows (Linux >= 4.0)."""
         Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server process so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -161,6 +181,26 @@ def wrk(
 ) -> report.Block:
     """One wrk run; `vary` is the first sequence number of a change run, None for a resync run.
     With `cpus`, wrk runs on those CPUs only."""
+    arguments = [str(body), "same" if vary is None else "vary", str(vary or 0), VARY_MARKER, etag]
+    return _run_wrk(url, seconds, LUA, arguments, cpus)
+
+
+def wrk_fleet(
+    url: str,
+    seconds: int,
+    fleet: scale.Fleet,
+    first: int,
+    paths: tuple[str, str],
+    cpus: frozenset[int] | None,
+) -> report.Block:
+    """One wrk run over the fleet's requests, round-robin from request number `first`."""
+    arguments = [str(fleet.bodies), str(fleet.index), str(first), *paths]
+    return _run_wrk(url, seconds, SCALE_LUA, arguments, cpus)
+
+
+def _run_wrk(
+    url: str, seconds: int, script: Path, arguments: list[str], cpus: frozenset[int] | None
+) -> report.Block:
     argv = [
         "wrk",
         "-t1",
@@ -169,14 +209,10 @@ def wrk(
         "--timeout",
         "10s",
         "-s",
-        str(LUA),
+        str(script),
         url,
         "--",
-        str(body),
-        "same" if vary is None else "vary",
-        str(vary or 0),
-        VARY_MARKER,
-        etag,
+        *arguments,
     ]
     done = subprocess.run(
         argv,
@@ -184,6 +220,7 @@ def wrk(
         text=True,
         timeout=seconds + 60,
         check=False,
+        cwd=ROOT,  # the scripts load bench/done.lua from here
         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     for line in done.stdout.splitlines():
@@ -266,6 +303,41 @@ class Bench:
             floor=report.Measure.pool(blocks["floor"], self.floor.peak_rss_bytes()),
         )
 
+    def measure_scale(self, fleet: scale.Fleet, plan: Plan) -> report.ScaleRow:
+        """The fleet round-robin, hook and floor in alternating blocks; the hook's CPU time is
+        counted over its blocks only."""
+        urls = {"hook": self.hook.url, "floor": self.floor.url}
+        paths = {"hook": (CLUSTER_PATH, TABLE_PATH), "floor": SCALE_FLOOR_PATHS}
+        positions = {"hook": 0, "floor": 0}
+        blocks: dict[str, list[report.Block]] = {"hook": [], "floor": []}
+
+        def run(name: str, seconds: int) -> report.Block:
+            block = wrk_fleet(urls[name], seconds, fleet, positions[name], paths[name], self.generator)
+            positions[name] += block.requests
+            return block
+
+        self.hook.reset_peak_rss()
+        self.floor.reset_peak_rss()
+        for name in ("hook", "floor"):
+            run(name, plan.warmup)
+        cpu = 0.0
+        for index in range(plan.blocks):
+            for name in ("hook", "floor") if index % 2 == 0 else ("floor", "hook"):
+                before = self.hook.cpu_seconds()
+                blocks[name].append(run(name, plan.seconds))
+                if name == "hook":
+                    cpu += self.hook.cpu_seconds() - before
+        requests = sum(block.requests for block in blocks["hook"])
+        return report.ScaleRow(
+            clusters=fleet.clusters,
+            tables=fleet.tables,
+            request_bytes=fleet.request_bytes,
+            hook=report.Measure.pool(blocks["hook"], self.hook.peak_rss_bytes()),
+            floor=report.Measure.pool(blocks["floor"], self.floor.peak_rss_bytes()),
+            cpu_per_round=cpu / requests * fleet.parents if requests else 0.0,
+            rounds=positions["hook"] / fleet.parents,
+        )
+
 
 def _answers(hook: Server, workloads: list[Workload], directory: Path) -> dict[str, bytes]:
     """The hook's answers, which the floor returns; each request is checked to get a 200."""
@@ -300,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=None, help="workload name(s) to run")
     parser.add_argument("--blocks", type=int, default=None, help="blocks per server and workload")
     parser.add_argument("--seconds", type=int, default=None, help="seconds per block")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale workload")
+    parser.add_argument("--no-load", action="store_true", help="skip the load test")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk (make bench does it as root)", file=sys.stderr)
@@ -319,6 +393,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[report.Row] = []
     placement = Placement.here()
     server_cpus = placement.servers if placement else None
+    generator = placement.generator if placement else None
+    fleet = None
+    if not args.no_scale:
+        sizes = (scale.QUICK_CLUSTERS, scale.QUICK_TABLES) if args.quick else (scale.CLUSTERS, scale.TABLES)
+        fleet = scale.build_fleet(workdir / "scale", *sizes)
+        (workdir / "floor").mkdir(exist_ok=True)
+        for kind, answer in fleet.answers.items():
+            (workdir / "floor" / f"scale.{kind}.json").write_bytes(answer)
+    scale_row = None
     with ExitStack() as stack:
         hook = stack.enter_context(
             running(
@@ -347,12 +430,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server_cpus,
             )
         )
-        bench = Bench(plan, workdir, hook, floor, placement.generator if placement else None)
+        bench = Bench(plan, workdir, hook, floor, generator)
         for workload in workloads:
             for kind in KIND_LABELS if not args.quick else ("resync", "change"):
                 row = bench.measure(workload, kind)
                 print(report.progress_line(row), flush=True)
                 rows.append(row)
+        if fleet is not None:
+            scale_row = bench.measure_scale(fleet, SCALE_QUICK if args.quick else SCALE_FULL)
+            print(report.scale_progress_line(scale_row), flush=True)
+    load_rows = [] if args.no_load else measure_load(serve, workdir, server_cpus, generator, args.quick)
     stages = [
         (workload.name, kind, profile.stages(workload, kind, PROFILE_ITERATIONS // (10 if args.quick else 1)))
         for workload in workloads
@@ -362,7 +449,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     load = (load_at_start, report.load_average())
     text = report.markdown(
-        rows, plan_text(plan, placement), elapsed, args.quick, [request_path], stages, load
+        rows,
+        plan_text(plan, placement),
+        elapsed,
+        args.quick,
+        [request_path],
+        stages,
+        load,
+        scale_row,
+        load_rows,
+        scale.cache_bounds(),
     )
     print()
     print(text)
@@ -370,6 +466,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.write_text(text)
     print(f"written to {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
     return 0
+
+
+def measure_load(
+    serve: str, workdir: Path, cpus: frozenset[int] | None, generator: frozenset[int] | None, quick: bool
+) -> list[report.LoadRow]:
+    """Each scenario of `bench.load` against a hook server of its own, probed meanwhile."""
+    bodies = {
+        "saturated": padded_change(cluster_12(), load.MIB),
+        "large": padded_change(cluster_4(), load.STALLED_BYTES),
+    }
+    for scenario, body in bodies.items():
+        (workdir / f"load.{scenario}.json").write_bytes(body)
+    seconds = LOAD_SECONDS_QUICK if quick else LOAD_SECONDS
+    rows = []
+    for scenario in ("idle", *load.SCENARIOS):
+        port = free_port()
+        argv = [serve, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        with running(f"hook server ({scenario})", argv, port, workdir / f"hook-{scenario}.log", cpus) as hook:
+            hook.reset_peak_rss()
+            with load.Prober(hook.url) as prober:
+                outcome: dict[str, object] = {}
+                if scenario == "idle":
+                    time.sleep(seconds[scenario])
+                else:
+                    outcome = _generate(scenario, hook.url, workdir, seconds[scenario], generator)
+            row = report.LoadRow(scenario, outcome, prober.stats(), hook.peak_rss_bytes())
+        print(report.load_progress_line(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def _generate(
+    scenario: str, url: str, workdir: Path, seconds: float, cpus: frozenset[int] | None
+) -> dict[str, object]:
+    argv = [sys.executable, "-m", "bench.load", scenario, "--url", url, "--seconds", str(seconds)]
+    body = workdir / f"load.{scenario}.json"
+    if body.exists():
+        argv += ["--body", str(body)]
+    done = subprocess.run(
+        argv,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("LOAD "):
+            result: dict[str, object] = orjson.loads(line.removeprefix("LOAD "))
+            return result
+    raise RuntimeError(f"the {scenario} load printed no result:\n{done.stdout}\n{done.stderr}")
 
 
 def request_path_verdict(workloads: list[Workload]) -> report.Verdict:

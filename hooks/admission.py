@@ -64,6 +64,9 @@ class Admission:
             raise Busy(f"{self.max_calls} hook calls are in flight; try again shortly")
         amount = min(self.capacity, max(MIN_RESERVATION, size))
         self.calls += 1
+        if not self._waiters and amount <= self.available:  # the usual case: no timer to set
+            self.available -= amount
+            return Reservation(self, amount)
         try:
             async with asyncio.timeout(self.wait_timeout):
                 await self._take(amount)

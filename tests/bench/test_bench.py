@@ -4,9 +4,12 @@ parsing, template compilation or schema building. Fast, and never timed."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from fastapi import FastAPI
 
+from bench import scale
 from bench.checks import FORBIDDEN, count_forbidden, post_all, request_path_work
 from bench.floor import create_floor_app
 from bench.report import QUANTILES, Block, pooled_quantile
@@ -108,3 +111,85 @@ def test_the_counter_sees_work_done_on_the_worker_thread() -> None:
 
     counts = count_forbidden(lambda: worker.call(yaml.safe_load, "a: 1"))
     assert counts["YAML parsing"] > 0
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> scale.Fleet:
+    return scale.build_fleet(tmp_path_factory.mktemp("fleet"), clusters=3, tables=7)
+
+
+def _fleet_requests(fleet: scale.Fleet) -> list[tuple[str, bytes]]:
+    data = fleet.bodies.read_bytes()
+    requests = []
+    for line in fleet.index.read_text().splitlines():
+        kind, offset, length = line.split()
+        path = "/sync/pinotcluster" if kind == "cluster" else "/sync/pinottable"
+        requests.append((path, data[int(offset) : int(offset) + int(length)]))
+    return requests
+
+
+def test_the_fleet_is_distinct_settled_parents(fleet: scale.Fleet) -> None:
+    requests = _fleet_requests(fleet)
+    assert [path for path, _ in requests].count("/sync/pinotcluster") == 3
+    assert len(requests) == fleet.parents == 10
+    parents = {jsonio.loads(body)["parent"]["metadata"]["name"] for _, body in requests}
+    assert len(parents) == 10
+    answers = post_all(create_app(), requests)
+    assert {status for status, _ in answers} == {200}
+    for (path, body), (_, answer) in zip(requests, answers, strict=True):
+        reply = jsonio.loads(answer)
+        conditions = {c["type"]: c["status"] for c in reply["status"]["conditions"]}
+        assert conditions["Ready"] == "True", (path, reply["status"])
+        observed = jsonio.loads(body)["children"]
+        names = {obj["metadata"]["name"] for objects in observed.values() for obj in objects.values()}
+        assert {c["metadata"]["name"] for c in reply["children"]} <= names  # a steady state
+
+
+def test_every_cache_of_the_hook_server_is_bounded() -> None:
+    bounds = scale.cache_bounds()
+    assert len(bounds) > 10
+    assert [b.name for b in bounds if not b.bounded] == []
+
+
+def test_an_unbounded_cache_would_be_reported() -> None:
+    import functools
+
+    @functools.cache
+    def anything(key: str) -> str:
+        return key
+
+    assert not scale._lru_bound("example.anything", anything).bounded
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_wrk_sends_the_fleet_round_robin(fleet: scale.Fleet) -> None:
+    from bench.run import wrk_fleet
+    from tests.conftest import serve
+
+    for url in serve(create_app()):
+        block = wrk_fleet(url, 1, fleet, 0, ("/sync/pinotcluster", "/sync/pinottable"), None)
+        assert block.requests > fleet.parents
+        assert block.errors == 0
+
+
+def test_the_page_states_the_scale_and_load_targets() -> None:
+    from bench.load import ProbeStats
+    from bench.report import MB, LoadRow, Measure, ScaleRow, markdown, memory_limit_mib
+
+    block = Block(requests=1000, seconds=1.0, quantiles_us=(1000,) * QUANTILES, errors=0)
+    measure = Measure.pool([block], 150 * MB)
+    fleet_row = ScaleRow(1000, 10_000, 300 * MB, measure, measure, 12.5, 2.0)
+    probes = ProbeStats(count=100, failures=0, p50_ms=2.0, p99_ms=10.0, max_ms=20.0)
+    closed = {"connections": 200, "statuses": {"408": 200}, "closed": 200, "lastClosedAfter": 5.0}
+    load_rows = [LoadRow("idle", {}, probes, 60 * MB), LoadRow("slowloris", closed, probes, 62 * MB)]
+
+    text = markdown([], "method", 1.0, False, (), (), ("", ""), fleet_row, load_rows, scale.cache_bounds())
+
+    assert "## Scale" in text and "## Load test" in text and "## Caches" in text
+    assert "| scale: hook peak RSS under 200 MB | 150 MB | yes |" in text
+    assert (
+        "| slowloris: every connection closed within 7 s | 200 of 200, the last after 5.0 s | yes |" in text
+    )
+    limit = f"{memory_limit_mib():.0f} MiB"
+    assert f"| idle: peak RSS under the Deployment's memory limit ({limit}) | 60 MB | yes |" in text
+    assert "`hooks.cluster.rendering.MEMO` | 512 + 16 entries (memo)" in text
