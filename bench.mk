@@ -1,6 +1,6 @@
 # `make bench`: latency, throughput and memory of the hook server against an echo floor, in one run.
-# `make bench QUICK=1` is a short run (well under a minute) written to .bench/benchmarks-quick.md;
-# the full run (about 7 minutes) rewrites docs/benchmarks.md. See docs/benchmarks.md.
+# `make bench QUICK=1` is a short run (about two minutes) written to .bench/benchmarks-quick.md;
+# the full run (about 12 minutes) rewrites docs/benchmarks.md. See docs/benchmarks.md.
 .PHONY: bench bench-wrk
 
 bench-wrk:

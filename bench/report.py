@@ -52,12 +52,16 @@ NOTES = [
     "- **resync + ETag** carries `If-None-Match` with the ETag of the hook's answer, as Metacontroller "
     "sends it when the hook's `etag.enabled` is set; the hook answers 304 without a body and "
     "Metacontroller reuses the body it stored. The floor row is the plain resync.",
+    "- The hook server parses, computes and serialises on one worker thread (`hooks.worker`), so a "
+    "change row includes handing the request to it and the answer back; a resync answered from the "
+    "cache stays on the event loop, as do probes.",
     "- 5 connections is Metacontroller's default number of workers; with one server process, p50 is "
     "about five service times. Other load on the machine hits both servers alike (alternating blocks), "
     "so the ratios are steadier than the absolute numbers.",
     "",
-    "Run `make bench` (about 8 minutes; installs wrk with apt-get if it is missing and you are root) to "
-    "rewrite this page, or `make bench QUICK=1` (well under a minute; resync and change only, written "
+    "Run `make bench` (about 12 minutes; installs wrk with apt-get if it is missing and you are root) to "
+    "rewrite this page, or `make bench QUICK=1` (about two minutes; resync and change only, a smaller "
+    "fleet, shorter load scenarios, written "
     "to `.bench/benchmarks-quick.md`).",
 ]
 

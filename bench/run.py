@@ -362,7 +362,7 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run (well under a minute)")
+    parser.add_argument("--quick", action="store_true", help="a short run (about two minutes)")
     parser.add_argument(
         "--output",
         type=Path,

@@ -76,9 +76,10 @@ def test_probes_are_answered_while_the_hook_computes() -> None:
         server.terminate()
         server.wait(timeout=10)
     assert len(latencies) > 20
-    # On the event loop, a probe waited for the whole second of a hook's spinning.
+    # On the event loop, a probe waited for the whole second of a hook's spinning. Here the median
+    # probe takes a few milliseconds; the worst one is left room for a busy machine.
     assert sorted(latencies)[len(latencies) // 2] < 0.05, sorted(latencies)
-    assert max(latencies) < 0.2, sorted(latencies)
+    assert max(latencies) < SPIN_SECONDS / 2, sorted(latencies)
 
 
 SPIN_CLIENT = """
