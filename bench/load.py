@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,26 +82,42 @@ class Tally:
         }
 
 
+async def _exchange(
+    url: tuple[str, int], path: str, bodies: Iterator[bytes], tally: Tally, more: Callable[[], bool]
+) -> None:
+    """Send `bodies` one after another on one connection while `more()`, counting the answers."""
+    reader, writer = await asyncio.open_connection(*url)
+    try:
+        for body in bodies:
+            writer.write(_head(path, len(body)) + body)
+            await writer.drain()
+            tally.statuses[str(await _answer(reader))] += 1
+            if not more():
+                break
+    except (OSError, asyncio.IncompleteReadError):
+        tally.statuses["disconnected"] += 1
+    finally:
+        writer.close()
+
+
+def _varied(template: bytes, numbers: Iterator[int]) -> Iterator[bytes]:
+    for number in numbers:
+        yield template.replace(VARY_MARKER.encode(), str(number).encode(), 1)
+
+
 async def saturated(url: tuple[str, int], path: str, template: bytes, seconds: float) -> dict[str, Any]:
     tally = Tally()
     deadline = time.monotonic() + seconds
-    numbers = iter(range(10**9))
+    numbers = itertools.count()
 
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection(*url)
-        try:
-            while time.monotonic() < deadline:
-                body = template.replace(VARY_MARKER.encode(), str(next(numbers)).encode(), 1)
-                writer.write(_head(path, len(body)) + body)
-                await writer.drain()
-                tally.statuses[str(await _answer(reader))] += 1
-        except (OSError, asyncio.IncompleteReadError):
-            tally.statuses["disconnected"] += 1
-        finally:
-            writer.close()
+    def more() -> bool:
+        return time.monotonic() < deadline
 
-    await asyncio.gather(*(client() for _ in range(CONNECTIONS["saturated"])))
-    return tally.result(CONNECTIONS["saturated"])
+    clients = CONNECTIONS["saturated"]
+    await asyncio.gather(
+        *(_exchange(url, path, _varied(template, numbers), tally, more) for _ in range(clients))
+    )
+    return tally.result(clients)
 
 
 async def _until_closed(reader: asyncio.StreamReader, tally: Tally, limit: float) -> None:
@@ -170,21 +187,11 @@ async def stalled(url: tuple[str, int], path: str, seconds: float) -> dict[str, 
 
 async def large(url: tuple[str, int], path: str, template: bytes) -> dict[str, Any]:
     tally = Tally()
-
-    async def client(number: int) -> None:
-        body = template.replace(VARY_MARKER.encode(), str(number).encode(), 1)
-        reader, writer = await asyncio.open_connection(*url)
-        try:
-            writer.write(_head(path, len(body)) + body)
-            await writer.drain()
-            tally.statuses[str(await _answer(reader))] += 1
-        except (OSError, asyncio.IncompleteReadError):
-            tally.statuses["disconnected"] += 1
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(client(number) for number in range(CONNECTIONS["large"])))
-    return tally.result(CONNECTIONS["large"])
+    clients = CONNECTIONS["large"]
+    await asyncio.gather(
+        *(_exchange(url, path, _varied(template, iter([n])), tally, lambda: False) for n in range(clients))
+    )
+    return tally.result(clients)
 
 
 def generate(scenario: str, url: str, path: str, body: Path | None, seconds: float) -> dict[str, Any]:

@@ -33,6 +33,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVE_BOUNDS: list[tuple[str, type[int] | type[float], int | float, str]] = [
+    ("--max-body-bytes", int, limits.MAX_BODY_BYTES, "larger requests get 413"),
+    (
+        "--body-budget-bytes",
+        int,
+        limits.BODY_BUDGET_BYTES,
+        "bytes of requests held at once; more wait, unread",
+    ),
+    ("--max-requests", int, limits.MAX_REQUESTS, "hook calls in flight; more get 503"),
+    (
+        "--max-connections",
+        int,
+        limits.MAX_CONNECTIONS,
+        "beyond, the oldest connection without a request is closed",
+    ),
+    ("--header-timeout", float, limits.HEADER_TIMEOUT, "seconds to receive a request's headers"),
+    ("--body-timeout", float, limits.BODY_TIMEOUT, "seconds to receive an admitted body"),
+    ("--write-timeout", float, limits.WRITE_TIMEOUT, "seconds a client may read nothing of its answer"),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pinot-control-plane",
@@ -44,48 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    serve.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=limits.MAX_BODY_BYTES,
-        help="larger requests get 413 (default 16 MiB)",
-    )
-    serve.add_argument(
-        "--body-budget-bytes",
-        type=int,
-        default=limits.BODY_BUDGET_BYTES,
-        help="bytes of requests held at once; more wait, unread (default 32 MiB)",
-    )
-    serve.add_argument(
-        "--max-requests",
-        type=int,
-        default=limits.MAX_REQUESTS,
-        help="hook calls in flight; more get 503 (default 128)",
-    )
-    serve.add_argument(
-        "--max-connections",
-        type=int,
-        default=limits.MAX_CONNECTIONS,
-        help="beyond, the oldest connection without a request is closed (default 512)",
-    )
-    serve.add_argument(
-        "--header-timeout",
-        type=float,
-        default=limits.HEADER_TIMEOUT,
-        help="seconds to receive a request's headers (default 5)",
-    )
-    serve.add_argument(
-        "--body-timeout",
-        type=float,
-        default=limits.BODY_TIMEOUT,
-        help="seconds to receive an admitted body (default 10)",
-    )
-    serve.add_argument(
-        "--write-timeout",
-        type=float,
-        default=limits.WRITE_TIMEOUT,
-        help="seconds a client may read nothing of an answer before it is disconnected (default 10)",
-    )
+    for flag, kind, default, meaning in SERVE_BOUNDS:
+        shown = f"{default // limits.MIB} MiB" if flag.endswith("-bytes") else f"{default:g}"
+        serve.add_argument(flag, type=kind, default=default, help=f"{meaning} (default {shown})")
     serve.set_defaults(run=_serve)
 
     render = commands.add_parser(
