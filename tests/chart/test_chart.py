@@ -133,8 +133,8 @@ def test_replicas_resources_and_log_level(everything: list[JsonObject]) -> None:
     assert one(everything, "Deployment")["spec"]["replicas"] == 3
     hooks = container(everything)
     assert hooks["resources"] == {
-        "requests": {"cpu": "200m", "memory": "192Mi"},
-        "limits": {"cpu": "1", "memory": "384Mi"},
+        "requests": {"cpu": "200m", "memory": "256Mi"},
+        "limits": {"cpu": "1", "memory": "512Mi"},
     }
     assert hooks["args"][-2:] == ["--log-level", "debug"]
 
