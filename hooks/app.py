@@ -132,22 +132,24 @@ def create_app(
     _publish_schemas(app, defs)
     _answer_errors_as_json(app)
 
+    # Coroutines, answered on the event loop itself: FastAPI runs a plain function on a thread pool,
+    # one more hand-over for a probe to wait on while the worker thread computes.
     @app.get("/healthz", response_class=PlainTextResponse, description="Liveness: the server answers.")
-    def healthz() -> str:
+    async def healthz() -> str:
         return "ok"
 
     @app.get("/readyz", response_class=PlainTextResponse, description="Readiness: the server answers.")
-    def readyz() -> str:
+    async def readyz() -> str:
         return "ok"
 
     @app.get("/metrics", description="Prometheus metrics (text format).")
-    def metrics_page() -> Response:
+    async def metrics_page() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get(
         "/docs", response_class=HTMLResponse, description="This API on one page, without internet access."
     )
-    def docs() -> str:
+    async def docs() -> str:
         return docs_page(app.openapi())
 
     return app
