@@ -91,7 +91,8 @@ class Admission:
             if granted.done() and not granted.cancelled():
                 self._give(amount)  # granted just as it was given up: hand it on
             else:
-                self._waiters.remove(entry)
+                if entry in self._waiters:  # `_wake` may have dropped it already
+                    self._waiters.remove(entry)
                 self._wake()  # a large waiter ahead may have held smaller ones back
             raise
 
@@ -102,6 +103,8 @@ class Admission:
     def _wake(self) -> None:
         while self._waiters and self._waiters[0][0] <= self.available:
             amount, granted = self._waiters.popleft()
+            if granted.done():  # given up (its wait timed out) and not yet resumed: skip it
+                continue
             self.available -= amount
             granted.set_result(None)
 

@@ -105,6 +105,26 @@ def test_a_cancelled_waiter_lets_the_ones_behind_it_in() -> None:
     run(scenario())
 
 
+def test_waiters_giving_up_at_once_while_bytes_come_free_leave_nothing_behind() -> None:
+    """Many waits time out in one loop iteration, and a release wakes waiters whose futures were
+    cancelled but whose tasks have not resumed yet (30 stalled bodies did this)."""
+
+    async def scenario() -> None:
+        admission = Admission(2 * MIB, max_calls=50, wait_timeout=0.05)
+        held = await admission.admit(2 * MIB)
+        waiters = [asyncio.create_task(admission.admit(1 * MIB)) for _ in range(20)]
+        await asyncio.sleep(0.05)  # their timeouts are due now
+        held.release()  # wakes the first waiters, some of them already cancelled
+        outcomes = await asyncio.gather(*waiters, return_exceptions=True)
+        for outcome in outcomes:
+            if not isinstance(outcome, Busy):
+                outcome.release()  # type: ignore[union-attr]
+        assert (admission.available, admission.calls, admission.waiting) == (2 * MIB, 0, 0)
+
+    for _ in range(20):
+        run(scenario())
+
+
 def test_an_answer_larger_than_the_budget_holds_back_new_calls_until_written() -> None:
     async def scenario() -> None:
         admission = Admission(1 * MIB, max_calls=5, wait_timeout=5)
