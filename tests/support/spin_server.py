@@ -16,15 +16,20 @@ from hooks.heap import freeze_startup_heap
 from hooks.server import DEFAULT_LIMITS, serve
 
 
-def spinning(seconds: float) -> Route:
-    def spin(_: HookRequest, __: datetime) -> Decision:
-        deadline = time.perf_counter() + seconds
-        count = 0
-        while time.perf_counter() < deadline:  # pure Python: it holds the interpreter throughout
-            count += 1
-        return Decision({"status": {"spun": count}, "children": []}, "spun")
+def spin(seconds: float) -> int:
+    """Hold the interpreter for `seconds` (a pure Python loop); how many times it went round."""
+    deadline = time.perf_counter() + seconds
+    count = 0
+    while time.perf_counter() < deadline:
+        count += 1
+    return count
 
-    return Route("/sync/spin", "spin", HookRequest, spin)
+
+def spinning(seconds: float) -> Route:
+    def hook(_: HookRequest, __: datetime) -> Decision:
+        return Decision({"status": {"spun": spin(seconds)}, "children": []}, "spun")
+
+    return Route("/sync/spin", "spin", HookRequest, hook)
 
 
 def main(port: int, seconds: float) -> None:
