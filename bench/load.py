@@ -6,6 +6,8 @@ Scenarios (what the hook server must survive, each with its own targets in `benc
 
 - `saturated`: 200 connections each sending distinct 1 MB sync requests back to back, so the
   hook computes all the time (nothing is answered from a cache);
+- `busy`: the same with the changes of a 12-pool cluster as they come (200 KiB), many short
+  computations instead of fewer long ones;
 - `slowloris`: 200 connections sending one header line a second, never finishing their headers;
 - `stalled`: 30 connections each sending 15 MiB of a body, then stalling before its last byte;
 - `large`: 30 connections each sending a whole 15 MiB sync request at once.
@@ -34,8 +36,8 @@ import orjson
 from bench.workloads import VARY_MARKER
 
 MIB = 1024 * 1024
-SCENARIOS = ("saturated", "slowloris", "stalled", "large")
-CONNECTIONS = {"saturated": 200, "slowloris": 200, "stalled": 30, "large": 30}
+SCENARIOS = ("saturated", "busy", "slowloris", "stalled", "large")
+CONNECTIONS = {"saturated": 200, "busy": 200, "slowloris": 200, "stalled": 30, "large": 30}
 STALLED_BYTES = 15 * MIB
 PROBE_INTERVAL = 0.05
 PROBE_TIMEOUT = 1.0
@@ -105,7 +107,9 @@ def _varied(template: bytes, numbers: Iterator[int]) -> Iterator[bytes]:
         yield template.replace(VARY_MARKER.encode(), str(number).encode(), 1)
 
 
-async def saturated(url: tuple[str, int], path: str, template: bytes, seconds: float) -> dict[str, Any]:
+async def saturated(
+    url: tuple[str, int], path: str, template: bytes, seconds: float, clients: int
+) -> dict[str, Any]:
     tally = Tally()
     deadline = time.monotonic() + seconds
     numbers = itertools.count()
@@ -113,7 +117,6 @@ async def saturated(url: tuple[str, int], path: str, template: bytes, seconds: f
     def more() -> bool:
         return time.monotonic() < deadline
 
-    clients = CONNECTIONS["saturated"]
     await asyncio.gather(
         *(_exchange(url, path, _varied(template, numbers), tally, more) for _ in range(clients))
     )
@@ -198,8 +201,8 @@ def generate(scenario: str, url: str, path: str, body: Path | None, seconds: flo
     host, port = url.removeprefix("http://").rsplit(":", 1)
     target = (host, int(port))
     template = body.read_bytes() if body is not None else b""
-    if scenario == "saturated":
-        return asyncio.run(saturated(target, path, template, seconds))
+    if scenario in ("saturated", "busy"):
+        return asyncio.run(saturated(target, path, template, seconds, CONNECTIONS[scenario]))
     if scenario == "slowloris":
         return asyncio.run(slowloris(target, path, seconds))
     if scenario == "stalled":
@@ -273,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--url", required=True)
     parser.add_argument("--path", default="/sync/pinotcluster")
-    parser.add_argument("--body", type=Path, default=None, help="request template (saturated, large)")
+    parser.add_argument("--body", type=Path, default=None, help="request template (saturated, busy, large)")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
     result = generate(args.scenario, args.url, args.path, args.body, args.seconds)

@@ -245,6 +245,7 @@ class LoadRow:
 LOAD_TITLES = {
     "idle": "no load (the probes alone)",
     "saturated": "200 connections sending distinct 1 MB syncs back to back",
+    "busy": "200 connections sending distinct 12-pool changes (200 KiB) back to back",
     "slowloris": "200 connections sending one header line a second",
     "stalled": "30 connections sending 15 MiB of a body, then stalling before its last byte",
     "large": "30 connections each sending a whole 15 MiB sync at once",

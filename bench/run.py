@@ -59,8 +59,8 @@ QUICK = Plan(blocks=2, seconds=1, warmup=0)
 SCALE_FULL = Plan(blocks=5, seconds=8, warmup=5)
 SCALE_QUICK = Plan(blocks=2, seconds=2, warmup=1)
 SCALE_FLOOR_PATHS = ("/floor/scale/cluster", "/floor/scale/table")
-LOAD_SECONDS = {"idle": 5, "saturated": 10, "slowloris": 30, "stalled": 30, "large": 60}
-LOAD_SECONDS_QUICK = {"idle": 2, "saturated": 4, "slowloris": 30, "stalled": 30, "large": 60}
+LOAD_SECONDS = {"idle": 5, "saturated": 10, "busy": 10, "slowloris": 30, "stalled": 30, "large": 60}
+LOAD_SECONDS_QUICK = {"idle": 2, "saturated": 4, "busy": 4, "slowloris": 30, "stalled": 30, "large": 60}
 WARMUP_REQUESTS = 10
 
 
@@ -474,6 +474,7 @@ def measure_load(
     """Each scenario of `bench.load` against a hook server of its own, probed meanwhile."""
     bodies = {
         "saturated": padded_change(cluster_12(), load.MIB),
+        "busy": cluster_12().change_template,
         "large": padded_change(cluster_4(), load.STALLED_BYTES),
     }
     for scenario, body in bodies.items():
