@@ -3,8 +3,12 @@ Services, as the sync hook renders or refuses them."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -295,19 +299,69 @@ def test_brokers_need_no_token_and_probes_stay_unauthenticated() -> None:
         assert "httpHeaders" not in json.dumps(container["readinessProbe"])
 
 
-def test_no_password_or_secret_value_is_in_any_configmap_or_argument() -> None:
+# Keys whose value is a credential, in any role's config (compared in lower case).
+CREDENTIAL_KEYS = re.compile(r"(password|secretkey|accesskey|token)$")
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z0-9_]+)\}")
+
+
+def secret_variables(container: JsonObject) -> dict[str, str]:
+    """The container's variables read from Secrets, each with a distinct value a pod would hold."""
+    return {
+        e["name"]: f"value-of-{e['name'].lower()}-{index}"
+        for index, e in enumerate(container.get("env", []))
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+def resolve(value: str, environment: dict[str, str]) -> str:
+    """`value` as Pinot reads it in a pod with `environment` (`${env:NAME}` resolved)."""
+    return ENV_REFERENCE.sub(lambda m: environment.get(m[1], m[0]), value)
+
+
+def test_secret_values_reach_pinot_only_through_variables_that_read_them_from_secrets() -> None:
+    """In a pod whose Secret-backed variables hold values, the config Pinot reads resolves every
+    credential key to one of them, and no object of the answer holds any of them."""
     children = valid(spec(auth=AUTH, deepStore=S3, metrics={"enabled": True}))
-    text = json.dumps(children)
-    assert "change-me" not in text  # the example Secret's password never reaches the hook
-    for child in children:
-        if child["kind"] == "ConfigMap":
-            for value in child["data"].values():
-                for line in value.splitlines():
-                    if "password" in line.lower() or "secretkey" in line.lower():
-                        assert "=${env:" in line, line
-        if child["kind"] == "StatefulSet":
-            for container in child["spec"]["template"]["spec"].get("initContainers", []):
-                assert "PASSWORD" not in " ".join(container["args"]).replace("$PINOT_AUTH_PASSWORD", "")
+    answer = json.dumps(children)
+    resolved_credentials = 0
+    for sts in (c for c in children if c["kind"] == "StatefulSet"):
+        pool = sts["metadata"]["name"].removeprefix("demo-")
+        (container,) = sts["spec"]["template"]["spec"]["containers"]
+        environment = secret_variables(container)
+        assert not any(value in answer for value in environment.values())
+        props = conf(children, pool)
+        for key, value in props.items():
+            for name in ENV_REFERENCE.findall(value):
+                assert name in environment, f"{pool}: {key} reads {name}, which no Secret holds"
+            resolved = resolve(value, environment)
+            if CREDENTIAL_KEYS.search(key.lower()):
+                assert value.startswith("${env:") and resolved in environment.values(), (pool, key, value)
+                resolved_credentials += 1
+        referenced = {name for value in props.values() for name in ENV_REFERENCE.findall(value)}
+        assert referenced == set(environment), f"{pool}: Secret-backed variables Pinot never reads"
+        plain = [e for e in container["env"] if "value" in e]
+        assert not any(CREDENTIAL_KEYS.search(e["name"].lower()) for e in plain), plain
+    # (controllers, brokers) x (admin, analyst) + (controllers, hot, cold, minions) x (access, secret key)
+    assert resolved_credentials == 2 * 2 + 4 * 2
+
+
+def test_the_token_init_container_writes_the_token_from_its_environment_alone(tmp_path: Path) -> None:
+    """The init container's script, run by a real shell with the Secret's values in its
+    environment, writes `Basic base64(user:password)` and prints no value anywhere."""
+    children = valid(spec(auth=AUTH))
+    (init,) = pod(children, "hot")["initContainers"]
+    environment = {e["name"]: e.get("value", "") for e in init["env"]}
+    environment |= {"PINOT_AUTH_USERNAME": "admin", "PINOT_AUTH_PASSWORD": "s3cret-Value_1"}
+    token = tmp_path / "token"
+    environment["PINOT_AUTH_TOKEN_FILE"] = str(token)
+    assert "s3cret" not in json.dumps(children)
+    done = subprocess.run(
+        [*init["command"], *init["args"]], env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "s3cret" not in done.stdout + done.stderr
+    assert token.read_text() == "Basic " + base64.b64encode(b"admin:s3cret-Value_1").decode()
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
 
 
 def test_auth_without_basic_changes_nothing_in_pinot() -> None:
