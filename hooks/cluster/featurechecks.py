@@ -11,6 +11,7 @@ from typing import Any
 from hooks.cluster import deepstore
 from hooks.cluster.features import Features, features, owned_prefixes
 from hooks.cluster.javaprops import relaxed
+from hooks.cluster.peers import relation_errors
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.spec import DeepStore, Layer, PinotClusterSpec, Role, SpecShell
 from hooks.refusals import SpecError
@@ -18,7 +19,6 @@ from hooks.refusals import SpecError
 # Ports Pinot binds besides the rendered ones (server gRPC, multi-stage engine).
 PINOT_PORTS = frozenset({*PORTS.values(), 8090, 7321, 7732})
 UNSAFE = "must be printable ASCII without ',', '\\', '${' or blanks at the ends"
-PEER_KEYS = frozenset({"ipBlock", "namespaceSelector", "podSelector"})
 SERVICE_ROLES = (Role.CONTROLLER, Role.BROKER)
 
 
@@ -152,14 +152,7 @@ def _peer_errors(spec: PinotClusterSpec) -> list[SpecError]:
     errors = []
     policy = spec.networkPolicy
     for field in ("brokerClients", "controllerClients", "metricsClients"):
-        for index, peer in enumerate(getattr(policy, field) or []):
-            if not peer or not set(peer) <= PEER_KEYS or not all(isinstance(v, dict) for v in peer.values()):
-                errors.append(
-                    SpecError(
-                        f"spec.networkPolicy.{field}[{index}]",
-                        "must be a NetworkPolicyPeer: an object of podSelector, namespaceSelector or ipBlock",
-                    )
-                )
+        errors += relation_errors(getattr(policy, field) or [], f"spec.networkPolicy.{field}")
     return errors
 
 

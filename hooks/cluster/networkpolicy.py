@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hooks.cluster import naming
+from hooks.cluster.peers import stored
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.spec import ExternalServices, NetworkPolicySettings, Role
 
@@ -44,15 +45,17 @@ def inputs(
 ) -> PolicyInputs | None:
     if not settings.enabled:
         return None
-    brokers = list(
-        settings.brokerClients if settings.brokerClients is not None else [EVERY_POD_OF_THE_NAMESPACE]
+    brokers = (
+        [stored(peer) for peer in settings.brokerClients]
+        if settings.brokerClients is not None
+        else [EVERY_POD_OF_THE_NAMESPACE]
     )
-    controllers = list(settings.controllerClients or [])
+    controllers = [stored(peer) for peer in settings.controllerClients or []]
     for role, peers in ((Role.BROKER, brokers), (Role.CONTROLLER, controllers)):
         service = getattr(external, role.value) if external is not None else None
         for cidr in (service.loadBalancerSourceRanges or []) if service is not None else []:
             peers.append({"ipBlock": {"cidr": cidr}})
-    metrics = tuple(settings.metricsClients) if settings.metricsClients is not None else None
+    metrics = tuple(map(stored, settings.metricsClients)) if settings.metricsClients is not None else None
     return PolicyInputs(tuple(brokers), tuple(controllers), metrics, metrics_port)
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
+from hooks.cluster.peers import NetworkPolicyPeer
 from hooks.cluster.versions import VERSION_PATTERN
 from hooks.crds.extensions import Int32, Int64, defaulted, list_map, pattern, rule, rules
 from hooks.memo import Memo, json_key
@@ -413,17 +414,17 @@ class ExternalServices(_Strict):
 
 class NetworkPolicySettings(_Strict):
     enabled: bool = Field(default=True, description="Render the cluster's NetworkPolicy.")
-    brokerClients: list[Passthrough] | None = Field(
+    brokerClients: list[NetworkPolicyPeer] | None = Field(
         default=None,
         max_length=32,
         description="NetworkPolicyPeers admitted to the broker query port (unset: the namespace's pods).",
     )
-    controllerClients: list[Passthrough] | None = Field(
+    controllerClients: list[NetworkPolicyPeer] | None = Field(
         default=None,
         max_length=32,
         description="NetworkPolicyPeers admitted to the controller port besides the cluster and its Jobs.",
     )
-    metricsClients: list[Passthrough] | None = Field(
+    metricsClients: list[NetworkPolicyPeer] | None = Field(
         default=None,
         max_length=32,
         description="NetworkPolicyPeers admitted to the metrics port; unset: any source.",

@@ -504,7 +504,112 @@ def test_empty_client_lists_admit_nobody_rather_than_everybody() -> None:
 
 def test_a_peer_that_is_not_a_network_policy_peer_is_refused() -> None:
     message = refusal(spec(networkPolicy={"brokerClients": [{"namespace": "apps"}]}))
-    assert "spec.networkPolicy.brokerClients[0]: must be a NetworkPolicyPeer" in message
+    assert "spec.networkPolicy.brokerClients[0].namespace: Extra inputs are not permitted" in message
+
+
+@pytest.mark.parametrize(
+    ("peer", "field", "problem"),
+    [
+        ({"ipBlock": {"cidr": "10.0.0.0/33"}}, "[0].ipBlock.cidr", "must be a CIDR"),
+        ({"ipBlock": {"cidr": "10.0.0.1/8"}}, "[0].ipBlock.cidr", "without bits set beyond its prefix"),
+        ({"ipBlock": {"cidr": "1:2:3:4:5:6:7:8:9/64"}}, "[0].ipBlock.cidr", "must be a CIDR"),
+        ({"ipBlock": {"cidr": "::ffff:10.0.0.0/104"}}, "[0].ipBlock.cidr", "not as an IPv4-mapped"),
+        (
+            {"ipBlock": {"cidr": "10.1.0.0/16", "except": ["192.168.0.0/16"]}},
+            "[0].ipBlock.except[0]",
+            "must lie strictly inside cidr 10.1.0.0/16",
+        ),
+        (
+            {"ipBlock": {"cidr": "10.1.0.0/16", "except": ["10.1.0.0/16"]}},
+            "[0].ipBlock.except[0]",
+            "strictly inside",
+        ),
+        ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["fd00::/8"]}}, "[0].ipBlock.except[0]", "inside"),
+        (
+            {"ipBlock": {"cidr": "10.0.0.0/8"}, "namespaceSelector": {}},
+            "[0]",
+            "may not give ipBlock with another peer",
+        ),
+        ({}, "[0]", "names no peer"),
+        ({"podSelector": {"matchLabels": {"bad key!": "x"}}}, ".podSelector.matchLabels['bad key!']", "key"),
+        ({"podSelector": {"matchLabels": {"app": "-x"}}}, ".podSelector.matchLabels['app']", "label value"),
+        (
+            {"namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}},
+            "[0].namespaceSelector.matchExpressions[0].operator",
+            "'In', 'NotIn', 'Exists' or 'DoesNotExist'",
+        ),
+        (
+            {"namespaceSelector": {"matchExpressions": [{"key": "a b", "operator": "Exists"}]}},
+            "[0].namespaceSelector.matchExpressions[0].key",
+            "must be a qualified name",
+        ),
+        (
+            {"namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}},
+            "[0].namespaceSelector.matchExpressions[0].values",
+            "values must be given for In and NotIn",
+        ),
+        (
+            {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}},
+            "[0].podSelector.matchExpressions[0].values",
+            "only for them",
+        ),
+        (
+            {"podSelector": {"matchExpressions": [{"key": "a", "operator": "In", "values": ["x y"]}]}},
+            "[0].podSelector.matchExpressions[0].values[0]",
+            "label value",
+        ),
+    ],
+)
+def test_peers_are_checked_as_the_api_server_checks_them(peer: JsonObject, field: str, problem: str) -> None:
+    message = refusal(spec(networkPolicy={"controllerClients": [peer]}))
+    where = field if field.startswith("[") else f"[0]{field}"
+    assert f"spec.networkPolicy.controllerClients{where}: " in message and problem in message, message
+
+
+def test_the_reviewed_peers_are_refused_naming_each_field() -> None:
+    peers = {
+        "brokerClients": [
+            {"ipBlock": {"cidr": "10.0.0.0/33"}},
+            {"podSelector": {"matchLabels": {"bad key!": "x"}}},
+            {"namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "Bogus"}]}},
+        ],
+        "controllerClients": [{"ipBlock": {"cidr": "10.1.0.0/16", "except": ["192.168.0.0/16"]}}],
+    }
+    message = refusal(spec(networkPolicy=peers))
+    for field in (
+        "brokerClients[0].ipBlock.cidr",
+        "brokerClients[1].podSelector.matchLabels['bad key!']",
+        "brokerClients[2].namespaceSelector.matchExpressions[0].operator",
+    ):
+        assert f"spec.networkPolicy.{field}: " in message, message
+    del peers["brokerClients"]
+    assert "spec.networkPolicy.controllerClients[0].ipBlock.except[0]: must lie strictly inside" in refusal(
+        spec(networkPolicy=peers)
+    )
+
+
+def test_peers_are_written_as_the_api_server_stores_them() -> None:
+    """Empty maps and lists are left out and empty selectors kept, so that the stored policy is the
+    one the hook answers: no update on every sync."""
+    peers = [
+        {
+            "namespaceSelector": {"matchExpressions": [], "matchLabels": {}},
+            "podSelector": {"matchLabels": {}},
+        },
+        {"ipBlock": {"cidr": "10.0.0.0/8", "except": []}},
+        {"podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists", "values": []}]}},
+        {"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}},
+    ]
+    policy = named(valid(spec(networkPolicy={"brokerClients": peers})), "demo-pinot")
+    (rule,) = [r for r in policy["spec"]["ingress"] if r.get("ports") == [{"port": 8099, "protocol": "TCP"}]]
+    assert rule["from"] == [
+        {"namespaceSelector": {}, "podSelector": {}},
+        {"ipBlock": {"cidr": "10.0.0.0/8"}},
+        {"podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists"}]}},
+        {"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:1::/48"]}},
+    ]
+    assert apply_defaults(policy, Allocator()) == policy
+    assert strict_errors(policy) == []
 
 
 # ---------------------------------------------------------------------------------- Services

@@ -38,6 +38,13 @@ RULES = {
     "cluster/has-broker": "self.exists(p, p.role == 'broker')",
     "cluster/has-server": "self.exists(p, p.role == 'server')",
     "cluster/qualified-keys": QUALIFIED_KEYS["x-kubernetes-validations"][0]["rule"],
+    "cluster/peer-kind": (
+        "has(self.ipBlock) ? !has(self.podSelector) && !has(self.namespaceSelector) "
+        ": has(self.podSelector) || has(self.namespaceSelector)"
+    ),
+    "cluster/selector-values": (
+        "(self.operator in ['In', 'NotIn']) == (has(self.values) && size(self.values) > 0)"
+    ),
     "schema/no-double-underscore": "!self.contains('__')",
     "table/no-double-underscore": "!self.contains('__')",
     "cluster/pool-version-needs-image": "self.all(p, !has(p.pinotVersion) || has(p.image))",
@@ -83,6 +90,17 @@ def cluster(name: str = "pinot", pools: list[JsonObject] | None = None, **spec: 
 
 
 SHORT_POOLS = [pool("c", "controller"), pool("b", "broker"), pool("s", "server")]
+
+
+def peers(*clients: JsonObject) -> JsonObject:
+    return cluster(networkPolicy={"brokerClients": list(clients)})
+
+
+def requirement(operator: str, values: list[str] | None = None) -> JsonObject:
+    found: JsonObject = {"key": "team", "operator": operator}
+    if values is not None:
+        found["values"] = values
+    return {"namespaceSelector": {"matchExpressions": [found]}}
 
 
 def schema(**body: Any) -> JsonObject:
@@ -287,6 +305,19 @@ CASES = [
         "cluster/qualified-keys",
         cluster(defaults={"common": {"kubernetes": {"podAnnotations": {"a/b/c": "x"}}}}),
     ),
+    # -- PinotCluster: NetworkPolicyPeers, as the API server takes them in a NetworkPolicy.
+    accepts("selectors together", "cluster/peer-kind", peers({"podSelector": {}, "namespaceSelector": {}})),
+    accepts("an ipBlock alone", "cluster/peer-kind", peers({"ipBlock": {"cidr": "10.0.0.0/8"}})),
+    refuses("an empty peer", "cluster/peer-kind", peers({})),
+    refuses(
+        "an ipBlock with a selector",
+        "cluster/peer-kind",
+        peers({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}),
+    ),
+    accepts("In with values", "cluster/selector-values", peers(requirement("In", ["a", "b"]))),
+    accepts("Exists without values", "cluster/selector-values", peers(requirement("Exists"))),
+    refuses("NotIn without values", "cluster/selector-values", peers(requirement("NotIn", []))),
+    refuses("DoesNotExist with values", "cluster/selector-values", peers(requirement("DoesNotExist", ["a"]))),
     # -- PinotSchema and PinotTable: Pinot refuses '__' in their names.
     accepts("one underscore", "schema/no-double-underscore", schema(schemaName="web_events")),
     refuses("two underscores", "schema/no-double-underscore", schema(schemaName="web__events")),

@@ -48,14 +48,8 @@ _LAYERS = [("spec", "pools", ITEMS)] + [
     ("spec", "defaults", role) for role in ("common", "controller", "broker", "server", "minion")
 ]
 _MANAGED_ZOOKEEPER = ("spec", "zookeeper", "managed")
-# Kubernetes fragments of the production settings: a VolumeSource and NetworkPolicyPeers.
-_SPEC_PASSTHROUGH = {
-    ("spec", "deepStore", "volume"),
-    *(
-        ("spec", "networkPolicy", peers, ITEMS)
-        for peers in ("brokerClients", "controllerClients", "metricsClients")
-    ),
-}
+# Kubernetes fragments of the production settings: a VolumeSource (NetworkPolicyPeers have a schema).
+_SPEC_PASSTHROUGH = {("spec", "deepStore", "volume")}
 PASSTHROUGH = {
     "PinotCluster": {(*layer, *field) for layer in _LAYERS for field in _LAYER_PASSTHROUGH}
     | {(*_MANAGED_ZOOKEEPER, *field[1:]) for field in _LAYER_PASSTHROUGH if field[1] != "env"}
