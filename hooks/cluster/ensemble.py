@@ -146,7 +146,8 @@ def spec_errors(spec: PinotClusterSpec, helix_cluster: str) -> list[SpecError]:
     return errors
 
 
-def _pool_statefulsets(observed: Observed, cluster: str) -> list[JsonObject]:
+def pool_statefulsets(observed: Observed, cluster: str) -> list[JsonObject]:
+    """The observed StatefulSets of the cluster's Pinot pools (not the ensemble's)."""
     found = []
     for sts in observed.of(*STATEFULSET).values():
         labels = as_object(as_object(sts.get("metadata")).get("labels"))
@@ -161,7 +162,7 @@ def _on_managed(sts: Mapping[str, Any]) -> bool:
 
 def switch_errors(spec: PinotClusterSpec, cluster: str, observed: Observed) -> list[SpecError]:
     """A cluster whose Pinot pools exist stays on the ZooKeeper they run on (see the module)."""
-    pools = _pool_statefulsets(observed, cluster)
+    pools = pool_statefulsets(observed, cluster)
     if spec.zookeeper.managed is not None:
         if any(not _on_managed(sts) for sts in pools):
             return [

@@ -151,7 +151,7 @@ def _auth_errors(spec: PinotClusterSpec) -> list[SpecError]:
 def _peer_errors(spec: PinotClusterSpec) -> list[SpecError]:
     errors = []
     policy = spec.networkPolicy
-    for field in ("brokerClients", "controllerClients", "metricsClients"):
+    for field in ("brokerClients", "controllerClients", "serverClients", "metricsClients"):
         errors += relation_errors(getattr(policy, field) or [], f"spec.networkPolicy.{field}")
     return errors
 

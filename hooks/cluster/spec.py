@@ -413,7 +413,11 @@ class ExternalServices(_Strict):
 
 
 class NetworkPolicySettings(_Strict):
-    enabled: bool = Field(default=True, description="Render the cluster's NetworkPolicy.")
+    enabled: bool | None = Field(
+        default=None,
+        description="Render the cluster's NetworkPolicy. Unset: on for a cluster created with the policy, "
+        "off for one whose pools existed before it (the policy would cut off every client not listed).",
+    )
     brokerClients: list[NetworkPolicyPeer] | None = Field(
         default=None,
         max_length=32,
@@ -423,6 +427,12 @@ class NetworkPolicySettings(_Strict):
         default=None,
         max_length=32,
         description="NetworkPolicyPeers admitted to the controller port besides the cluster and its Jobs.",
+    )
+    serverClients: list[NetworkPolicyPeer] | None = Field(
+        default=None,
+        max_length=32,
+        description="NetworkPolicyPeers admitted to the servers' query ports (netty 8098, gRPC) besides the "
+        "cluster's own pods; unset: none.",
     )
     metricsClients: list[NetworkPolicyPeer] | None = Field(
         default=None,

@@ -18,8 +18,8 @@ from hooks.children import (
     encoded_child,
     sort_children,
 )
-from hooks.cluster import ensemble, naming
-from hooks.cluster.clusterwide import cluster_children
+from hooks.cluster import ensemble, naming, networkpolicy
+from hooks.cluster.clusterwide import cluster_children, grpc_ports
 from hooks.cluster.featurechecks import feature_errors
 from hooks.cluster.features import features
 from hooks.cluster.pinotconf import PORTS
@@ -112,7 +112,12 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         problems = ensemble_problems + problems
     planned = [managed.planned, *steps] if managed is not None else steps
     units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]
-    children += cluster_children(cluster.name, spec)
+    policy_on = networkpolicy.enabled(
+        spec.networkPolicy,
+        pools_exist=bool(ensemble.pool_statefulsets(observed, cluster.name)),
+        policy_observed=observed.get(*NETWORKPOLICY, networkpolicy.policy_name(cluster.name)) is not None,
+    )
+    children += cluster_children(cluster.name, spec, policy_on, grpc_ports(pools))
     removing, kept = _removed_pools(cluster.name, set(rendered), observed)
     children += kept
     if spec.paused:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from hooks.cluster.featurechecks import safe_value
+from hooks.cluster.sync import sync_cluster
 from hooks.render import render_children
-from tests.cluster.builders import BASE_SPEC, parent
+from tests.cluster.builders import BASE_SPEC, NOW, parent, request, settle
 from tests.sim.defaults import Allocator, apply_defaults
 from tests.support.kube_schemas import strict_errors
 
@@ -488,6 +489,51 @@ def test_by_default_brokers_answer_the_namespace_and_the_policy_can_be_turned_of
         "ingress"
     ]
     assert not [c for c in valid(spec(networkPolicy={"enabled": False})) if c["kind"] == "NetworkPolicy"]
+
+
+def sync_policy(spec_: JsonObject, observed: list[JsonObject]) -> JsonObject | None:
+    body = sync_cluster(request(parent(spec_), observed), NOW).body
+    return next((c for c in body["children"] if c["kind"] == "NetworkPolicy"), None)
+
+
+@pytest.mark.parametrize(
+    ("enabled", "pools_exist", "policy_observed", "on"),
+    [
+        (None, False, False, True),  # a new cluster
+        (None, True, False, False),  # a cluster that ran without it: its clients would be cut off
+        (None, True, True, True),  # a cluster created with it keeps it
+        (True, True, False, True),
+        (False, False, False, False),
+        (False, True, True, False),
+    ],
+)
+def test_the_policy_is_on_by_default_for_new_clusters_only(
+    enabled: bool | None, pools_exist: bool, policy_observed: bool, on: bool
+) -> None:
+    spec_ = spec() if enabled is None else spec(networkPolicy={"enabled": enabled})
+    everything = [settle(c) for c in valid(spec())]
+    observed = [
+        c
+        for c in everything
+        if (c["kind"] != "NetworkPolicy" or policy_observed) and (c["kind"] != "StatefulSet" or pools_exist)
+    ]
+    policy = sync_policy(spec_, observed)
+    assert (policy is not None) is on
+    if policy is not None:  # the answer is a fixed point: fed back, it stays
+        assert sync_policy(spec_, [*observed, settle(policy)]) == policy
+
+
+def test_server_clients_reach_netty_and_each_server_pools_grpc_port() -> None:
+    pools = copy.deepcopy(BASE_SPEC["pools"])
+    pools[3]["pinot"] = {"properties": {"pinot.server.grpc.port": "9090"}}
+    peers = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "trino"}}}]
+    policy = named(valid(spec(pools=pools, networkPolicy={"serverClients": peers})), "demo-pinot")
+    assert {
+        "from": peers,
+        "ports": [{"port": p, "protocol": "TCP"} for p in (8090, 8098, 9090)],
+    } in policy["spec"]["ingress"]
+    unset = named(valid(spec()), "demo-pinot")
+    assert not any(p["port"] == 8098 for r in unset["spec"]["ingress"] for p in r.get("ports", []))
 
 
 def test_empty_client_lists_admit_nobody_rather_than_everybody() -> None:

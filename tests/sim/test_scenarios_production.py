@@ -82,33 +82,50 @@ def test_more_controllers_without_a_deep_store_change_nothing_until_one_is_set(s
     assert len(specs.pods(sim, "controllers")) == 3
 
 
-@pytest.mark.parametrize(
-    ("setting", "value", "kind", "name"),
-    [
-        ("networkPolicy", {"enabled": False}, "NetworkPolicy", "pinot-pinot"),
-        (
-            "externalServices",
-            {"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}},
-            "Service",
-            "pinot-broker-external",
-        ),
-    ],
-    ids=["network-policy-off", "external-broker-service"],
-)
-def test_objects_beside_the_pods_come_and_go_without_a_restart(
-    sim: Simulation, setting: str, value: JsonObject, kind: str, name: str
-) -> None:
+def test_an_external_service_comes_and_goes_without_a_restart(sim: Simulation) -> None:
     obj = install(sim)
-    had = sim.get("networking.k8s.io/v1" if kind == "NetworkPolicy" else "v1", kind, specs.NAMESPACE, name)
+    name = "pinot-broker-external"
     before = uids(sim)
-    sim.apply(specs.with_spec(obj, **{setting: value}))
+    sim.apply(specs.with_spec(obj, externalServices={"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"]}}))
     sim.run_until(lambda: specs.is_ready(sim), 10)
-    api_version = "networking.k8s.io/v1" if kind == "NetworkPolicy" else "v1"
-    has = sim.get(api_version, kind, specs.NAMESPACE, name)
-    assert (had is None) != (has is None)
-    assert uids(sim) == before
+    assert sim.get("v1", "Service", specs.NAMESPACE, name) is not None
     sim.apply(obj)
     sim.run_until(lambda: specs.is_ready(sim), 10)
-    assert (sim.get(api_version, kind, specs.NAMESPACE, name) is None) == (had is None)
+    assert sim.get("v1", "Service", specs.NAMESPACE, name) is None
+    assert uids(sim) == before
+    assert_clean(sim)
+
+
+POLICY = ("networking.k8s.io/v1", "NetworkPolicy", specs.NAMESPACE, "pinot-pinot")
+
+
+def test_a_new_cluster_has_its_policy_from_the_first_pool_on(sim: Simulation) -> None:
+    sim.apply(specs.cluster())
+    sim.run_until(lambda: bool(specs.statefulsets(sim)), 10)
+    assert sim.get(*POLICY) is not None
+    install(sim)
+    assert sim.get(*POLICY) is not None
+
+
+def test_a_cluster_that_ran_without_the_policy_keeps_running_without_it(sim: Simulation) -> None:
+    """Pools that exist without a policy (a cluster from before the policy, or one that turned it off)
+    get none while `enabled` is unset: a new policy would cut off every client it does not list."""
+    without = specs.with_spec(specs.cluster(), networkPolicy={"enabled": False})
+    install(sim, without)
+    before = uids(sim)
+    unset = specs.with_spec(without)
+    del unset["spec"]["networkPolicy"]
+    sim.apply(unset)
+    for _ in range(5):
+        sim.step()
+        assert sim.get(*POLICY) is None
+    assert specs.is_ready(sim)
+
+    sim.apply(specs.with_spec(unset, networkPolicy={"enabled": True}))  # turned on by hand: once there, kept
+    sim.run_until(lambda: sim.get(*POLICY) is not None, 10)
+    sim.apply(unset)
+    for _ in range(5):
+        sim.step()
+        assert sim.get(*POLICY) is not None
     assert uids(sim) == before
     assert_clean(sim)
