@@ -4,14 +4,13 @@ auth, metrics, the NetworkPolicy's peers and Services. Each finding names the fi
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
 from hooks.cluster import deepstore
 from hooks.cluster.features import Features, features, owned_prefixes
 from hooks.cluster.javaprops import relaxed
-from hooks.cluster.peers import relation_errors
+from hooks.cluster.peers import cidr_problem, relation_errors
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.spec import DeepStore, Layer, PinotClusterSpec, Role, SpecShell
 from hooks.refusals import SpecError
@@ -166,12 +165,19 @@ def _external_service_errors(spec: PinotClusterSpec) -> list[SpecError]:
         if service.loadBalancerSourceRanges and service.type != "LoadBalancer":
             errors.append(SpecError(f"{path}.loadBalancerSourceRanges", "applies to type LoadBalancer only"))
         for index, cidr in enumerate(service.loadBalancerSourceRanges or []):
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                errors.append(
-                    SpecError(f"{path}.loadBalancerSourceRanges[{index}]", f"{cidr!r} is not a CIDR")
+            problem = cidr_problem(cidr)
+            if problem is not None:
+                errors.append(SpecError(f"{path}.loadBalancerSourceRanges[{index}]", problem))
+        hidden = service.externalTrafficPolicy == "Cluster" and spec.networkPolicy.enabled is not False
+        if service.loadBalancerSourceRanges and hidden:
+            errors.append(
+                SpecError(
+                    f"{path}.externalTrafficPolicy",
+                    "Cluster hides the clients' addresses behind the nodes' ones, so the cluster's "
+                    "NetworkPolicy, which admits loadBalancerSourceRanges, would refuse every client: leave "
+                    "it unset (Local) or set spec.networkPolicy.enabled: false",
                 )
+            )
     return errors
 
 

@@ -7,7 +7,9 @@
   port (its REST API can delete tables) only from `controllerClients` besides the two above.
 - Server queries (netty, and gRPC for clients such as the Presto, Trino and Spark connectors) from
   `serverClients` besides the cluster's own pods (unset: nobody else).
-- An external Service's `loadBalancerSourceRanges` are admitted to its role's port.
+- An external Service's clients reach its role's port from where the Service admits them: its
+  `loadBalancerSourceRanges`, or any address when it has none (a NodePort Service, or a
+  LoadBalancer without ranges), so that the policy never blocks what the Service exposes.
 - The metrics port, when metrics are on, from `metricsClients` (unset: any source).
 
 Only ingress is restricted: Pinot reaches ZooKeeper, the deep store and streams wherever they are.
@@ -38,6 +40,7 @@ JOB_LABELS = {
     "app.kubernetes.io/managed-by": "pinot-control-plane",
 }
 EVERY_POD_OF_THE_NAMESPACE: JsonObject = {"podSelector": {}}
+ANYWHERE = ("0.0.0.0/0", "::/0")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ def inputs(
     controllers = [stored(peer) for peer in settings.controllerClients or []]
     for role, peers in ((Role.BROKER, brokers), (Role.CONTROLLER, controllers)):
         service = getattr(external, role.value) if external is not None else None
-        for cidr in (service.loadBalancerSourceRanges or []) if service is not None else []:
-            peers.append({"ipBlock": {"cidr": cidr}})
+        if service is not None:  # from where the Service admits: its ranges, or any address
+            peers += [{"ipBlock": {"cidr": cidr}} for cidr in service.loadBalancerSourceRanges or ANYWHERE]
     metrics = tuple(map(stored, settings.metricsClients)) if settings.metricsClients is not None else None
     return PolicyInputs(
         tuple(brokers),

@@ -117,6 +117,15 @@ def external_service(cluster: str, role: Role, service: ExternalService) -> Json
     }
     if service.loadBalancerSourceRanges:
         spec["loadBalancerSourceRanges"] = list(service.loadBalancerSourceRanges)
-    if service.externalTrafficPolicy:
-        spec["externalTrafficPolicy"] = service.externalTrafficPolicy
+    traffic = external_traffic_policy(service)
+    if traffic:
+        spec["externalTrafficPolicy"] = traffic
     return {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec}
+
+
+def external_traffic_policy(service: ExternalService) -> str | None:
+    """Local by default when the Service admits source ranges: the cluster's NetworkPolicy admits
+    the same ranges, and sees client addresses only when the nodes do not forward (and rewrite)."""
+    if service.externalTrafficPolicy is None and service.loadBalancerSourceRanges:
+        return "Local"
+    return service.externalTrafficPolicy

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, WrapValidator
 
-from hooks.cluster.peers import NetworkPolicyPeer
+from hooks.cluster.peers import Cidr, NetworkPolicyPeer
 from hooks.cluster.versions import VERSION_PATTERN
 from hooks.crds.extensions import Int32, Int64, defaulted, list_map, pattern, rule, rules
 from hooks.memo import Memo, json_key
@@ -395,13 +395,16 @@ class Metrics(_Strict):
 class ExternalService(_Strict):
     type: Literal["LoadBalancer", "NodePort"] = Field(default="LoadBalancer", description="Service type.")
     annotations: Annotations | None = Field(default=None, description="Service annotations.")
-    loadBalancerSourceRanges: list[Annotated[str, Field(max_length=64)]] | None = Field(
+    loadBalancerSourceRanges: list[Cidr] | None = Field(
         default=None,
         max_length=64,
-        description="CIDRs allowed through the load balancer (LoadBalancer only).",
+        description="CIDRs allowed through the load balancer (LoadBalancer only); the cluster's "
+        "NetworkPolicy admits them to the Service's port (without them, any address).",
     )
     externalTrafficPolicy: Literal["Cluster", "Local"] | None = Field(
-        default=None, description="Cluster, or Local to keep client source addresses."
+        default=None,
+        description="Cluster, or Local to keep client source addresses; unset: Local when "
+        "loadBalancerSourceRanges are set (the NetworkPolicy must see the clients' addresses).",
     )
 
 

@@ -713,6 +713,41 @@ def test_external_services_for_broker_and_controller() -> None:
     } in policy["spec"]["ingress"]
 
 
+ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+
+
+def admitted(policy: JsonObject, port: int) -> list[JsonObject]:
+    """The peers the policy admits to `port` (besides the cluster's own pods)."""
+    return [
+        peer
+        for r in policy["spec"]["ingress"]
+        if {"port": port, "protocol": "TCP"} in r.get("ports", [])
+        for peer in r["from"]
+    ]
+
+
+def test_the_policy_admits_an_external_services_clients_from_where_the_service_admits_them() -> None:
+    """A NodePort Service and a LoadBalancer without ranges admit any address, so the policy does;
+    with ranges, their clients come through with their own addresses (Local) and the policy admits
+    exactly those ranges."""
+    external = {
+        "broker": {"type": "NodePort"},
+        "controller": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["10.0.0.0/8"]},
+    }
+    children = valid(spec(externalServices=external))
+    policy = named(children, "demo-pinot")
+    assert admitted(policy, 8099) == [{"podSelector": {}}, *ANYWHERE]
+    assert {"ipBlock": {"cidr": "10.0.0.0/8"}} in admitted(policy, 9000)
+    assert not any(peer in admitted(policy, 9000) for peer in ANYWHERE)
+    controller = named(children, "demo-controller-external")["spec"]
+    assert controller["externalTrafficPolicy"] == "Local"
+    assert "externalTrafficPolicy" not in named(children, "demo-broker-external")["spec"]
+    open_lb = valid(spec(externalServices={"controller": {}}))
+    assert [p for p in admitted(named(open_lb, "demo-pinot"), 9000) if "ipBlock" in p] == ANYWHERE
+    kept = valid(spec(externalServices={"controller": {"externalTrafficPolicy": "Cluster"}}))
+    assert named(kept, "demo-controller-external")["spec"]["externalTrafficPolicy"] == "Cluster"
+
+
 @pytest.mark.parametrize(
     ("external", "problem"),
     [
@@ -720,11 +755,22 @@ def test_external_services_for_broker_and_controller() -> None:
             {"controller": {"type": "NodePort", "loadBalancerSourceRanges": ["10.0.0.0/8"]}},
             "applies to type LoadBalancer only",
         ),
-        ({"broker": {"loadBalancerSourceRanges": ["nowhere"]}}, "'nowhere' is not a CIDR"),
+        ({"broker": {"loadBalancerSourceRanges": ["nowhere"]}}, "[0]: must be a CIDR"),
+        ({"broker": {"loadBalancerSourceRanges": ["10.0.0.1/8"]}}, "without bits set beyond its prefix"),
+        (
+            {"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"], "externalTrafficPolicy": "Cluster"}},
+            "spec.externalServices.broker.externalTrafficPolicy: Cluster hides the clients' addresses",
+        ),
     ],
 )
 def test_bad_external_services_are_refused(external: JsonObject, problem: str) -> None:
     assert problem in refusal(spec(externalServices=external))
+
+
+def test_ranges_with_cluster_traffic_are_accepted_once_the_policy_is_off() -> None:
+    external = {"broker": {"loadBalancerSourceRanges": ["10.0.0.0/8"], "externalTrafficPolicy": "Cluster"}}
+    children = valid(spec(externalServices=external, networkPolicy={"enabled": False}))
+    assert named(children, "demo-broker-external")["spec"]["externalTrafficPolicy"] == "Cluster"
 
 
 # -------------------------------------------------------------------- Kubernetes' own schemas
