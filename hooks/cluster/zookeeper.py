@@ -331,7 +331,9 @@ def headless_service(cluster: str) -> JsonObject:
 
 
 def client_service(cluster: str) -> JsonObject:
-    """For other clients of the ensemble (Pinot itself is given every server's own name)."""
+    """For tools that talk to the ensemble (Pinot itself is given every server's own name). The
+    servers carry the cluster's label, so while its NetworkPolicy is on only the cluster's own pods
+    reach them through this Service, as through any other address."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
