@@ -34,8 +34,22 @@ CONFIG_VOLUME = "deepstore-config"
 # Roles that read and write segments through the deep store's filesystem.
 FS_ROLES = (Role.CONTROLLER, Role.SERVER, Role.MINION)
 OPTION = re.compile(r"^[A-Za-z][A-Za-z0-9.]*$")
-# Pinot masks variables whose name matches these (pinot-spi Obfuscator), in /appconfigs and logs.
+# Pinot masks variables and keys whose name matches these (pinot-spi Obfuscator), in /appconfigs and
+# logs. Pinot 1.x shows a key's resolved `${env:...}` value there, so a secret option must match too.
 MASKED_ENV = re.compile(r"(?i).*(secret|secret[\s_-]*key|password|keytab|token)$")
+# Options read from Secrets that Pinot shows unmasked, accepted as identifiers rather than secrets.
+IDENTIFIERS = frozenset({("s3", "accessKey")})  # an access key id, shown like a user name
+# Where the secret behind an unmasked option can go instead, by (scheme, option).
+_ADLS_KEY = (
+    "set options.authenticationType AZURE_AD with secretOptions.clientSecret, or DEFAULT (Pinot 1.x) "
+    "with a workload identity"
+)
+MASKED_ROUTES = {
+    ("gs", "jsonKey"): "mount the key file with spec.deepStore.files.secretName and set options.gcpKey to "
+    "its path under /var/pinot/deepstore/secret",
+    ("abfss", "accessKey"): _ADLS_KEY,
+    ("adl2", "accessKey"): _ADLS_KEY,
+}
 
 
 @dataclass(frozen=True)

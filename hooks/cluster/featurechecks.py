@@ -90,6 +90,15 @@ def _deep_store_errors(store: DeepStore) -> list[SpecError]:
             errors.append(
                 SpecError(f"{path}.secretOptions[{option!r}]", "is also set in spec.deepStore.options")
             )
+        if not deepstore.MASKED_ENV.match(option) and (scheme, option) not in deepstore.IDENTIFIERS:
+            route = deepstore.MASKED_ROUTES.get((scheme, option), "if it is no secret, set it in options")
+            errors.append(
+                SpecError(
+                    f"{path}.secretOptions[{option!r}]",
+                    "Pinot 1.x would show its value unmasked in /appconfigs of every pod (it masks only "
+                    f"options ending in secret, secretKey, password, keytab or token): {route}",
+                )
+            )
     if scheme == "file":
         errors += _file_errors(store)
         if options or secret_options or store.files is not None:

@@ -55,7 +55,7 @@ class Additions:
     java_flags: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     files: tuple[tuple[str, str], ...] = ()  # extra ConfigMap entries
-    auth: AuthFeature | None = field(default=None)  # for the token init container
+    auth: AuthFeature | None = field(default=None)  # for the password check and token init container
 
 
 NOTHING = Additions()
@@ -104,7 +104,7 @@ def _additions(role: Role, found: Features) -> Additions:
         java_flags=(metrics.agent_flag(port, CONFIG_DIR[role]),) if port is not None else (),
         plugins=deepstore.plugins(role, store) if store is not None else (),
         files=((metrics.CONFIG_NAME, metrics.exporter_config()),) if port is not None else (),
-        auth=auth if pinotauth.TOKEN_NAMESPACES[role] else None,
+        auth=auth if pinotauth.TOKEN_NAMESPACES[role] or role in pinotauth.PRINCIPAL_ROLES else None,
     )
 
 

@@ -13,6 +13,13 @@ memory-backed volume, and Pinot's `UrlAuthProvider` reads it on every request. T
 also refuses to start a pod whose Secret names another user than `adminUsername` (the hook cannot
 read Secrets, and the two must agree for the Jobs and the internal tokens to log in).
 
+Pinot reads a password back exactly only when it is printable ASCII without `,` (0.11 cuts an
+`${env:...}` value at its first comma), `\` or `${` (read as an escape and an interpolation), and
+without blanks at either end (trimmed). The hook cannot see the passwords, so controllers and
+brokers, the pods that list principals, check theirs in an init container before Pinot starts and
+otherwise stop with a termination message naming the principal, its Secret and the problem, never
+the value. Controllers, servers and minions compute the token in the same container.
+
 Probes need no credentials: `/health` is open on every role, as Pinot allows.
 """
 
@@ -29,6 +36,8 @@ JsonObject = dict[str, Any]
 ADMIN_PASSWORD_ENV = "PINOT_ADMIN_PASSWORD"
 TOKEN_VOLUME = "auth-token"
 TOKEN_CONTAINER = "auth-token"
+CHECK_CONTAINER = "auth-check"
+PRINCIPAL_ROLES = (Role.CONTROLLER, Role.BROKER)  # the roles that list principals and passwords
 CONTROLLER_FACTORY = "org.apache.pinot.controller.api.access.BasicAuthAccessControlFactory"
 BROKER_FACTORY = "org.apache.pinot.broker.broker.BasicAuthAccessControlFactory"
 URL_AUTH_PROVIDER = "org.apache.pinot.common.auth.UrlAuthProvider"
@@ -45,11 +54,33 @@ TOKEN_NAMESPACES: dict[Role, tuple[str, ...]] = {
     ),
     Role.MINION: ("task.auth", "pinot.minion.segment.fetcher.auth"),
 }
-# The init container's script: no secret in it, only the names of variables holding them.
+# The init container's scripts: no secret in them, only the names of variables holding them. A
+# failure is the container's last log line, which the kubelet keeps as its termination message
+# (FallbackToLogsOnError) for `kubectl describe pod` and the cluster's status.
+FAIL = 'fail() { echo "$1" >&2; exit 1; }\n'
+# PINOT_AUTH_PASSWORDS lists `variable:principal:Secret` for each password the pod configures.
+# Patterns are matched bytewise (LC_ALL=C in the container's environment).
+CHECK_SCRIPT = r"""for entry in $PINOT_AUTH_PASSWORDS; do
+  variable="${entry%%:*}"; rest="${entry#*:}"; principal="${rest%%:*}"; secret="${rest#*:}"
+  eval "value=\"\${$variable}\""
+  case "$value" in
+    "") problem="is empty" ;;
+    *[![:print:]]*) problem="has a character outside printable ASCII" ;;
+    *,*) problem="contains ',' (Pinot 0.11 cuts the password there)" ;;
+    *\\*) problem="contains '\\' (Pinot reads an escape)" ;;
+    *'${'*) problem="contains '\${' (Pinot reads a variable)" ;;
+    " "*|*" ") problem="starts or ends with a blank (Pinot trims it)" ;;
+    *) continue ;;
+  esac
+  fail "the password of principal $principal (key password of Secret $secret) $problem:"\
+" Pinot would not read it as it is; use printable ASCII without ',', '\\' or '\${' and without"\
+" blanks at either end in the Secret; the pod starts at its next retry"
+done
+"""
 TOKEN_SCRIPT = (
     'if [ "$PINOT_AUTH_USERNAME" != "$PINOT_AUTH_PRINCIPAL" ]; then '
-    'echo "the Secret $PINOT_AUTH_SECRET holds username $PINOT_AUTH_USERNAME, but '
-    'spec.auth.basic.adminUsername is $PINOT_AUTH_PRINCIPAL" | tee /dev/termination-log >&2; exit 1; fi; '
+    'fail "the Secret $PINOT_AUTH_SECRET holds username $PINOT_AUTH_USERNAME, but '
+    'spec.auth.basic.adminUsername is $PINOT_AUTH_PRINCIPAL"; fi\n'
     "umask 077; "
     'printf \'Basic %s\' "$(printf \'%s:%s\' "$PINOT_AUTH_USERNAME" "$PINOT_AUTH_PASSWORD" '
     '| base64 | tr -d \'\\n\')" > "$PINOT_AUTH_TOKEN_FILE"'
@@ -151,27 +182,40 @@ def mounts(role: Role) -> list[JsonObject]:
 
 
 def init_containers(role: Role, auth: AuthFeature, image: str, security: JsonObject) -> list[JsonObject]:
-    """The init container that writes the admin token file (roles that call the controller)."""
-    if not TOKEN_NAMESPACES[role]:
+    """The init container that checks the passwords a controller or broker configures, and writes
+    the admin token file on the roles that call the controller."""
+    checks, token = role in PRINCIPAL_ROLES, bool(TOKEN_NAMESPACES[role])
+    if not (checks or token):
         return []
-    return [
-        {
-            "name": TOKEN_CONTAINER,
-            "image": image,
-            "command": ["/bin/sh", "-c"],
-            "args": [TOKEN_SCRIPT],
-            "env": [
-                {"name": "PINOT_AUTH_PRINCIPAL", "value": auth.admin.username},
-                {"name": "PINOT_AUTH_SECRET", "value": auth.admin.secret},
-                _secret_env("PINOT_AUTH_USERNAME", auth.admin.secret, "username"),
-                _secret_env("PINOT_AUTH_PASSWORD", auth.admin.secret, "password"),
-                {"name": "PINOT_AUTH_TOKEN_FILE", "value": token_file(role)},
-            ],
-            "resources": {"limits": {"memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
-            "securityContext": security,
-            "volumeMounts": [{"name": TOKEN_VOLUME, "mountPath": token_dir(role)}],
-        }
-    ]
+    env: list[JsonObject] = [{"name": "LC_ALL", "value": "C"}]
+    script = FAIL
+    if checks:
+        listed = " ".join(f"{p.env}:{p.username}:{p.secret}" for p in auth.principals)
+        env += [{"name": "PINOT_AUTH_PASSWORDS", "value": listed}]
+        env += [_secret_env(p.env, p.secret, "password") for p in auth.principals]
+        script += CHECK_SCRIPT
+    if token:
+        env += [
+            {"name": "PINOT_AUTH_PRINCIPAL", "value": auth.admin.username},
+            {"name": "PINOT_AUTH_SECRET", "value": auth.admin.secret},
+            _secret_env("PINOT_AUTH_USERNAME", auth.admin.secret, "username"),
+            _secret_env("PINOT_AUTH_PASSWORD", auth.admin.secret, "password"),
+            {"name": "PINOT_AUTH_TOKEN_FILE", "value": token_file(role)},
+        ]
+        script += TOKEN_SCRIPT
+    container: JsonObject = {
+        "name": TOKEN_CONTAINER if token else CHECK_CONTAINER,
+        "image": image,
+        "command": ["/bin/sh", "-c"],
+        "args": [script],
+        "env": env,
+        "resources": {"limits": {"memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
+        "securityContext": security,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    if token:
+        container["volumeMounts"] = [{"name": TOKEN_VOLUME, "mountPath": token_dir(role)}]
+    return [container]
 
 
 def _secret_env(name: str, secret: str, key: str) -> JsonObject:

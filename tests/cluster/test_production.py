@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -175,6 +176,47 @@ def test_bad_deep_stores_are_refused(store: JsonObject, field: str, problem: str
     assert field in message and problem in message, message
 
 
+ADLS = {
+    "uri": "abfss://c@acct.dfs.core.windows.net/p",
+    "options": {"accountName": "a", "fileSystemName": "c"},
+}
+KEY = {"name": "store", "key": "k"}
+
+
+@pytest.mark.parametrize(
+    ("store", "option", "route"),
+    [
+        (
+            {**ADLS, "secretOptions": {"accessKey": KEY}},
+            "accessKey",
+            "AZURE_AD with secretOptions.clientSecret",
+        ),
+        ({"uri": "gs://b/p", "secretOptions": {"jsonKey": KEY}}, "jsonKey", "set options.gcpKey"),
+        ({**ADLS, "secretOptions": {"clientId": KEY}}, "clientId", "if it is no secret, set it in options"),
+    ],
+)
+def test_secret_options_pinot_would_show_unmasked_are_refused(
+    store: JsonObject, option: str, route: str
+) -> None:
+    message = refusal(spec(deepStore=store))
+    assert f"spec.deepStore.secretOptions['{option}']: Pinot 1.x would show its value unmasked" in message
+    assert route in message, message
+
+
+def test_secret_options_pinot_masks_or_that_identify_are_accepted() -> None:
+    masked = {"clientSecret": KEY, "proxyPassword": KEY}
+    valid(
+        spec(
+            deepStore={
+                **ADLS,
+                "options": {**ADLS["options"], "authenticationType": "AZURE_AD"},
+                "secretOptions": masked,
+            }
+        )
+    )
+    valid(spec(deepStore=S3))  # the S3 access key id is shown like a user name; its secret key is masked
+
+
 def test_a_shared_file_deep_store_is_mounted_on_every_controller_and_served_through_the_service() -> None:
     pools = copy.deepcopy(BASE_SPEC["pools"])
     pools[0]["replicas"] = 2
@@ -294,7 +336,9 @@ def test_roles_that_call_the_controller_send_a_token_from_a_file_an_init_contain
 
 def test_brokers_need_no_token_and_probes_stay_unauthenticated() -> None:
     children = valid(spec(auth=AUTH))
-    assert "initContainers" not in pod(children, "brokers")
+    (check,) = pod(children, "brokers")["initContainers"]
+    assert check["name"] == "auth-check" and "volumeMounts" not in check
+    assert not any(v["name"] == "auth-token" for v in pod(children, "brokers")["volumes"])
     for pool in ("controllers", "brokers", "hot", "minions"):
         container = pod(children, pool)["containers"][0]
         assert "httpHeaders" not in json.dumps(container["readinessProbe"])
@@ -363,6 +407,77 @@ def test_the_token_init_container_writes_the_token_from_its_environment_alone(tm
     assert "s3cret" not in done.stdout + done.stderr
     assert token.read_text() == "Basic " + base64.b64encode(b"admin:s3cret-Value_1").decode()
     assert oct(token.stat().st_mode & 0o777) == "0o600"
+
+
+def run_init_container(
+    children: list[JsonObject], pool: str, secrets: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """The pool's init container, run by a real shell with `secrets` (variable -> value) for the
+    variables its pod reads from Secrets, and its token file under `tmp_path`."""
+    (init,) = pod(children, pool)["initContainers"]
+    environment = {"PATH": os.environ["PATH"]}
+    for entry in init["env"]:
+        environment[entry["name"]] = entry.get("value", secrets.get(entry["name"], ""))
+    if "PINOT_AUTH_TOKEN_FILE" in environment:
+        environment["PINOT_AUTH_TOKEN_FILE"] = str(tmp_path / "token")
+    assert init.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+    return subprocess.run(
+        [*init["command"], *init["args"]], env=environment, capture_output=True, text=True, check=False
+    )
+
+
+GOOD = {
+    "PINOT_ADMIN_PASSWORD": "s3cret-Admin_1",
+    "PINOT_AUTH_PASSWORD": "s3cret-Admin_1",
+    "PINOT_AUTH_USERNAME": "admin",
+    "PINOT_READER_ANALYST_PASSWORD": "an@lyst'\"$(x)`",
+}
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("a,b", "contains ','"),
+        ("a\\b", "contains '\\'"),
+        ("x${env:HOME}", "contains '${'"),
+        (" padded", "starts or ends with a blank"),
+        ("padded\t", "outside printable ASCII"),
+        ("two\nlines", "outside printable ASCII"),
+        ("pässword", "outside printable ASCII"),
+        ("", "is empty"),
+    ],
+)
+@pytest.mark.parametrize("pool", ["controllers", "brokers"])
+def test_controllers_and_brokers_refuse_passwords_pinot_would_not_read_back(
+    pool: str, password: str, problem: str, tmp_path: Path
+) -> None:
+    """Pinot 0.11 cuts an `${env:...}` value at its first comma, trims it, and reads escapes and
+    variables in it: the pods that list principals stop before Pinot starts, saying which principal's
+    Secret holds such a password and why, never the value."""
+    children = valid(spec(auth=AUTH))
+    done = run_init_container(children, pool, {**GOOD, "PINOT_READER_ANALYST_PASSWORD": password}, tmp_path)
+    assert done.returncode == 1
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1  # the last log line is the termination message
+    assert message.startswith("the password of principal analyst (key password of Secret pinot-analyst) ")
+    assert problem in message, message
+    assert not (password and password.strip() and password.strip() in message.replace(problem, ""))
+    assert not (tmp_path / "token").exists()
+
+
+@pytest.mark.parametrize("pool", ["controllers", "brokers"])
+def test_passwords_pinot_reads_back_pass_the_check(pool: str, tmp_path: Path) -> None:
+    children = valid(spec(auth=AUTH))
+    done = run_init_container(children, pool, GOOD, tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert (tmp_path / "token").exists() is (pool == "controllers")
+
+
+def test_servers_and_minions_check_no_password_they_do_not_list(tmp_path: Path) -> None:
+    children = valid(spec(auth=AUTH))
+    for pool in ("hot", "minions"):
+        (init,) = pod(children, pool)["initContainers"]
+        assert "PINOT_AUTH_PASSWORDS" not in {e["name"] for e in init["env"]}
 
 
 def test_auth_without_basic_changes_nothing_in_pinot() -> None:
