@@ -36,7 +36,9 @@ def test_label_selectors_use_the_labels_the_hook_sets() -> None:
 def test_resource_names_and_columns_exist() -> None:
     names = crd("pinotclusters")["spec"]["names"]
     for used in re.findall(r"kubectl (?:-n \w+ )?(?:get|patch|wait [^ ]+) (\w+)", DOC):
-        assert used in {"statefulsets", "statefulset", "deployment", "pinot"} | set(names["shortNames"]) | {
+        assert used in {"statefulsets", "statefulset", "deployment", "job", "pinot"} | set(
+            names["shortNames"]
+        ) | {
             names["singular"],
             names["plural"],
         } or used.startswith("pinotcluster"), used
@@ -85,3 +87,14 @@ def test_the_states_shown_are_what_the_hook_reports() -> None:
     assert table
     rows = [row.split() for row in table.group(1).splitlines()]
     assert rows == [[p["name"], p["state"]] for p in upgrade["status"]["pools"]]
+
+
+def test_the_zookeeper_the_guide_waits_for_creates_the_chroot_the_cluster_names() -> None:
+    waited = re.findall(r"kubectl -n (\w+) wait --for=condition=complete job/([\w-]+)", DOC)
+    documents = [d for d in yaml.safe_load_all((ROOT / "examples" / "zookeeper-dev.yaml").read_text()) if d]
+    jobs = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in documents if d["kind"] == "Job"}
+    assert waited and all(key in jobs for key in waited)
+    (job,) = (jobs[key] for key in waited)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    chroot = next(e["value"] for e in container["env"] if e["name"] == "CHROOT")
+    assert example("cluster-heterogeneous.yaml")["spec"]["zookeeper"]["address"].endswith(f":2181{chroot}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -43,15 +43,19 @@ def booted(
     workdir: Path,
     zookeeper: str | None = None,
     secrets: Mapping[str, Mapping[str, str]] | None = None,
+    chroots: Iterable[str] = (),
 ) -> Iterator[Cluster]:
     """Run the cluster for one package, logging start-up, memory and tear-down under ``name``
-    (on the ZooKeeper ``zookeeper`` names, when given: see ``harness.running_cluster``).
-    ``secrets`` are the Kubernetes Secrets the pods' ``secretKeyRef`` values come from."""
+    (on the ZooKeeper ``zookeeper`` names, when given, with the znodes ``chroots`` created first: see
+    ``harness.running_cluster``). ``secrets`` are the Kubernetes Secrets the pods' ``secretKeyRef``
+    values come from."""
 
     def tagged(line: str) -> None:
         log(line.replace("pinot:", f"pinot[{name}]:", 1))
 
-    with running_cluster(rendered, workdir, log=tagged, zookeeper=zookeeper, secrets=secrets) as cluster:
+    with running_cluster(
+        rendered, workdir, log=tagged, zookeeper=zookeeper, secrets=secrets, chroots=chroots
+    ) as cluster:
         yield cluster
         rss = cluster.rss_mib()
         total = sum(rss.values())

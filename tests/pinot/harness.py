@@ -31,7 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -46,7 +46,6 @@ from .overlay import (
     Role,
     apply_overlay,
     overlay_violations,
-    zk_chroots,
 )
 
 __all__ = [
@@ -542,6 +541,13 @@ def run_init_containers(name: str, overlaid: Overlaid, cwd: Path) -> None:
             raise PinotStartError(f"{name}: init container {index} exited {done.returncode}: {done.stderr}")
 
 
+def start_zookeeper(directory: Path, port: int, classpath: str) -> PinotProcess:
+    """A standalone ZooKeeper on ``port`` (Pinot's own launcher), its data under ``directory``."""
+    command = ["StartZookeeper", "-zkPort", str(port), "-dataDir", str(directory / "data")]
+    java = [java_binary(), *zookeeper_options(), "-cp", classpath, MAIN_CLASS, *command]
+    return start_process("zookeeper", java, directory)
+
+
 @contextlib.contextmanager
 def running_cluster(
     rendered: Mapping[Role, RenderedRole],
@@ -553,12 +559,16 @@ def running_cluster(
     zookeeper: str | None = None,
     ports: PortAllocator | None = None,
     secrets: Mapping[str, Mapping[str, str]] | None = None,
+    chroots: Iterable[str] = (),
 ) -> Iterator[Cluster]:
     """Start ZooKeeper, then the controller, then broker, server and minion together; stop all on exit.
 
     ``zookeeper``, the connect string of an ensemble already running here (tests/pinot/ensemble), takes
-    the place of the ZooKeeper started otherwise. Every process is stopped when the block exits, also
-    when starting fails part-way. A role counts as started when its rendered readiness probe answers 200.
+    the place of the ZooKeeper started otherwise. ``chroots`` are the znodes that exist before Pinot
+    starts, as whoever runs an external ZooKeeper must create a chroot its connect string names: a
+    rendered chroot not among them stays absent, and Pinot fails to start as it would in a pod. Every
+    process is stopped when the block exits, also when starting fails part-way. A role counts as
+    started when its rendered readiness probe answers 200.
     """
     began = time.monotonic()
     classpath = classpath or load_classpath()
@@ -571,13 +581,10 @@ def running_cluster(
     cluster = Cluster(workdir, zk_port, roles, replicas, version=pinot_version(classpath))
     try:
         if zookeeper is None:
-            zk_dir = workdir / "zookeeper" / "data"
-            zk_cmd = ["StartZookeeper", "-zkPort", str(zk_port), "-dataDir", str(zk_dir)]
-            zk_java = [java_binary(), *zookeeper_options(), "-cp", classpath, MAIN_CLASS, *zk_cmd]
-            zk = start_process("zookeeper", zk_java, workdir / "zookeeper")
+            zk = start_zookeeper(workdir / "zookeeper", zk_port, classpath)
             cluster.processes.append(zk)
             cluster.timings |= wait_until({"zookeeper": (zk, lambda: zk_ok(zk_port))}, timeout, log)
-        for chroot in sorted(zk_chroots(rendered)):
+        for chroot in sorted(chroots):
             zk_ensure_path(zk_port, chroot)
 
         def launch(role: Role, only: int | None = None) -> dict[str, tuple[PinotProcess, Callable[[], bool]]]:

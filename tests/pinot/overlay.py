@@ -10,7 +10,8 @@ What               Where                                       Rendered -> run h
 =================  ==========================================  ==============================================
 ZooKeeper address  ``controller.zk.str``, ``pinot.zk.server``  ``zookeeper.zookeeper.svc...:2181/pinot``
                    (when present) and the ``-zkAddress``       -> ``127.0.0.1:<free port>/pinot``; the
-                   arg                                         chroot is kept (and created first); a
+                   arg                                         chroot is kept (created only where a test
+                                                               says it exists); a
                                                                managed ensemble's servers -> those run
                                                                here (``127.0.0.1:<p1>,...``)
 Ports              every ``*port``/``*Port`` key of the file   ``9000``, ``8099``, ``8098``, ``8097``,

@@ -38,7 +38,8 @@ def load_example(path: Path = EXAMPLE) -> dict[str, Any]:
 
 
 #: The external ZooKeeper of the heterogeneous example (examples/zookeeper-dev.yaml), with its chroot.
-EXTERNAL_ZOOKEEPER = "zookeeper.zookeeper.svc.cluster.local:2181/pinot"
+EXTERNAL_CHROOT = "/pinot"
+EXTERNAL_ZOOKEEPER = f"zookeeper.zookeeper.svc.cluster.local:2181{EXTERNAL_CHROOT}"
 
 
 def with_external_zookeeper(cluster: Mapping[str, Any], address: str = EXTERNAL_ZOOKEEPER) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ..harness import Cluster
 from ..jobs import SECRET_NAME, JobRunner
 from ..overlay import RenderedRole, Role
 from ..rest import PinotRest
-from ..role_configs import load_example, render_cluster, with_external_zookeeper
+from ..role_configs import EXTERNAL_CHROOT, load_example, render_cluster, with_external_zookeeper
 from .principals import ADMIN, AUTH, SECRETS, secret
 
 DEEP_STORE = {
@@ -34,7 +34,7 @@ DEEP_STORE = {
 
 
 def production_cluster() -> dict[str, Any]:
-    # On an external ZooKeeper with a chroot (the harness creates it, as whoever runs that ZooKeeper must).
+    # On an external ZooKeeper with a chroot, which whoever runs that ZooKeeper has created (`pinot`).
     cluster = with_external_zookeeper(load_example())
     spec = cluster["spec"]
     spec["auth"] = AUTH
@@ -51,9 +51,9 @@ def rendered() -> dict[Role, RenderedRole]:
 
 @pytest.fixture(scope="package")
 def pinot(rendered: dict[Role, RenderedRole], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with booted(
-        "production", rendered, tmp_path_factory.mktemp("pinot-production"), secrets=SECRETS
-    ) as cluster:
+    workdir = tmp_path_factory.mktemp("pinot-production")
+    # The chroot exists, as README requires of an external ZooKeeper (zookeeper-dev.yaml's Job).
+    with booted("production", rendered, workdir, secrets=SECRETS, chroots=[EXTERNAL_CHROOT]) as cluster:
         yield cluster
 
 
