@@ -90,6 +90,9 @@ class DeepStoreFeature:
     config_files: str | None
     volume: JsonObject | None  # file:// only
     vip_host: str  # the controllers' Service: where servers download a file:// store's segments
+    # False while a deep store is turned on (hooks.cluster.featurephases): controllers register its
+    # filesystem but keep their segments where they were, until servers and minions can read it.
+    data_dir: bool = True
 
     @property
     def filesystem(self) -> FileSystem | None:
@@ -134,7 +137,7 @@ def config_lines(
 ) -> list[tuple[str, str]]:
     """The keys `role` needs, in file order (controller.data.dir itself is in the role's template)."""
     lines: list[tuple[str, str]] = []
-    if role is Role.CONTROLLER:
+    if role is Role.CONTROLLER and store.data_dir:
         # Mandatory with a remote data dir; per pod, because every start empties it.
         lines.append(("controller.local.temp.dir", f"{data_dir}/deepstore-temp"))
         if store.scheme == "file":

@@ -95,7 +95,7 @@ def _additions(role: Role, found: Features) -> Additions:
     port = found.metrics_port
     return Additions(
         config=tuple(config),
-        data_dir=store.uri if store is not None and role is Role.CONTROLLER else None,
+        data_dir=store.uri if store is not None and store.data_dir and role is Role.CONTROLLER else None,
         env=tuple(env),
         volumes=tuple(volumes),
         mounts=tuple(mounts),
@@ -104,7 +104,9 @@ def _additions(role: Role, found: Features) -> Additions:
         java_flags=(metrics.agent_flag(port, CONFIG_DIR[role]),) if port is not None else (),
         plugins=deepstore.plugins(role, store) if store is not None else (),
         files=((metrics.CONFIG_NAME, metrics.exporter_config()),) if port is not None else (),
-        auth=auth if pinotauth.TOKEN_NAMESPACES[role] or role in pinotauth.PRINCIPAL_ROLES else None,
+        auth=auth
+        if auth is not None and (pinotauth.TOKEN_NAMESPACES[role] or pinotauth.checks(role, auth))
+        else None,
     )
 
 

@@ -99,6 +99,9 @@ class Principal:
 class AuthFeature:
     admin: Principal
     readers: tuple[Principal, ...]
+    # False while basic auth is turned on or off (hooks.cluster.featurephases): the pods that call
+    # the controller send the admin's token, but no controller or broker checks credentials.
+    enforce: bool = True
 
     @property
     def principals(self) -> tuple[Principal, ...]:
@@ -132,7 +135,7 @@ def token_file(role: Role) -> str:
 def config_lines(role: Role, auth: AuthFeature) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     names = ",".join(p.username for p in auth.principals)
-    if role is Role.CONTROLLER:
+    if role is Role.CONTROLLER and auth.enforce:
         lines += [
             (f"{CONTROLLER_ACCESS}.factory.class", CONTROLLER_FACTORY),
             (f"{CONTROLLER_ACCESS}.principals", names),
@@ -142,7 +145,7 @@ def config_lines(role: Role, auth: AuthFeature) -> list[tuple[str, str]]:
             lines.append((f"{key}.password", env_reference(principal.env)))
             if principal.read_only:
                 lines.append((f"{key}.permissions", "READ"))
-    if role is Role.BROKER:
+    if role is Role.BROKER and auth.enforce:
         lines += [(f"{BROKER_ACCESS}.class", BROKER_FACTORY), (f"{BROKER_ACCESS}.principals", names)]
         lines += [
             (f"{BROKER_ACCESS}.principals.{p.username}.password", env_reference(p.env))
@@ -163,8 +166,13 @@ def owned_prefixes(role: Role) -> tuple[str, ...]:
     return (*access, *(f"{namespace}." for namespace in TOKEN_NAMESPACES[role]))
 
 
+def checks(role: Role, auth: AuthFeature) -> bool:
+    """Whether pods of `role` list principals and check credentials."""
+    return role in PRINCIPAL_ROLES and auth.enforce
+
+
 def env(role: Role, auth: AuthFeature) -> list[JsonObject]:
-    if role not in (Role.CONTROLLER, Role.BROKER):
+    if not checks(role, auth):
         return []
     return [_secret_env(p.env, p.secret, "password") for p in auth.principals]
 
@@ -184,12 +192,12 @@ def mounts(role: Role) -> list[JsonObject]:
 def init_containers(role: Role, auth: AuthFeature, image: str, security: JsonObject) -> list[JsonObject]:
     """The init container that checks the passwords a controller or broker configures, and writes
     the admin token file on the roles that call the controller."""
-    checks, token = role in PRINCIPAL_ROLES, bool(TOKEN_NAMESPACES[role])
-    if not (checks or token):
+    checking, token = checks(role, auth), bool(TOKEN_NAMESPACES[role])
+    if not (checking or token):
         return []
     env: list[JsonObject] = [{"name": "LC_ALL", "value": "C"}]
     script = FAIL
-    if checks:
+    if checking:
         listed = " ".join(f"{p.env}:{p.username}:{p.secret}" for p in auth.principals)
         env += [{"name": "PINOT_AUTH_PASSWORDS", "value": listed}]
         env += [_secret_env(p.env, p.secret, "password") for p in auth.principals]

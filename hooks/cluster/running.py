@@ -92,7 +92,7 @@ def pool_run(sts: Mapping[str, Any], role: Role, observed: Observed) -> PoolRun:
     image = str(next((c.get("image") for c in containers if c.get("name") == role.value), "") or "")
     stated = annotations.get(naming.PINOT_VERSION_ANNOTATION)
     version = (parse_version(stated) if isinstance(stated, str) else None) or version_of_image(image)
-    config = _mounted_config(pod, role, observed) if role is Role.SERVER and _read(version) else {}
+    config = (mounted_config(pod, role, observed) or {}) if role is Role.SERVER and _read(version) else {}
     observation = Observation.of(sts)
     recorded = annotations.get(naming.RUNNING_VERSIONS_ANNOTATION)
     return PoolRun(
@@ -132,13 +132,14 @@ def satisfied(version: PinotVersion | None, config: Mapping[str, str]) -> frozen
     )
 
 
-def _mounted_config(pod: Mapping[str, Any], role: Role, observed: Observed) -> Mapping[str, str]:
+def mounted_config(pod: Mapping[str, Any], role: Role, observed: Observed) -> Mapping[str, str] | None:
+    """The properties of the config file a pod template mounts (None: not observed)."""
     volumes = [as_object(v) for v in as_list(pod.get("volumes"))]
     volume = next((v for v in volumes if v.get("name") == "config"), {})
     name = as_object(volume.get("configMap")).get("name")
     found = observed.get("v1", "ConfigMap", name) if isinstance(name, str) else None
     text = as_object(as_object(found).get("data")).get(config_file_name(role))
-    return parse_properties(text) if isinstance(text, str) else {}
+    return parse_properties(text) if isinstance(text, str) else None
 
 
 @lru_cache(maxsize=256)

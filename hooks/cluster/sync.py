@@ -18,7 +18,7 @@ from hooks.children import (
     encoded_child,
     sort_children,
 )
-from hooks.cluster import ensemble, naming, networkpolicy
+from hooks.cluster import ensemble, featurephases, naming, networkpolicy
 from hooks.cluster.clusterwide import cluster_children, grpc_ports
 from hooks.cluster.featurechecks import feature_errors
 from hooks.cluster.features import features
@@ -74,6 +74,8 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         pools = ordered_pools(spec)
         errors = model_errors(spec, pools, parent.metadata.name)
         errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
+        seen = featurephases.views(observed, parent.metadata.name, pools)
+        errors += featurephases.switch_errors(spec, seen)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
 
@@ -83,8 +85,13 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     )
     cluster = _context(parent.metadata.name, parent.metadata.namespace, spec, managed)
     runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
-    versions = plan_versions(pools, runs, parent.metadata.annotations)
-    rendered = {pool.name: render_pool(pool, cluster) for pool in versions.pools}
+    progressing = str((previous.get("Progressing") or {}).get("reason", ""))
+    staged = featurephases.staging(pools, cluster.features, seen, progressing, runs)
+    versions = plan_versions(staged.pools, runs, parent.metadata.annotations)
+    rendered = {
+        pool.name: render_pool(pool, featurephases.rendered_with(cluster, staged, pool.name))
+        for pool in versions.pools
+    }
     observations = {
         name: Observation.of(sts)
         for name in rendered
@@ -123,8 +130,11 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     if spec.paused:
         children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
 
-    conditions = version_conditions(
-        versions, cluster_conditions(units, spec.paused, problems, removing), steps, spec.paused
+    conditions = featurephases.conditions(
+        staged,
+        version_conditions(
+            versions, cluster_conditions(units, spec.paused, problems, removing), steps, spec.paused
+        ),
     )
     rank = {pool.name: position for position, pool in enumerate(pools)}
     status: JsonObject = {

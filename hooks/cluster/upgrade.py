@@ -352,7 +352,7 @@ def _prepare(
         elif pool.name in preparing:
             # A roll under way goes on to its template; else the pods stay at what they run.
             now = run.template if run.moved or run.settled else run.runs[0]
-            at = _staged(pool, image=now.image, version=str(now.version or ""))
+            at = staged_pool(pool, image=now.image, version=str(now.version or ""))
             staged.append(_steps_done(at, now.version, setting, runs))
         else:
             held[pool.name] = f"held while the servers are prepared ({names})"
@@ -371,7 +371,7 @@ def _prepare(
 STAGED: Memo[tuple[PoolSettings, PoolSettings]] = Memo(128)
 
 
-def _staged(pool: PoolSettings, **changes: object) -> PoolSettings:
+def staged_pool(pool: PoolSettings, **changes: object) -> PoolSettings:
     key = (id(pool), tuple(sorted((name, repr(value)) for name, value in changes.items())))
     found = STAGED.get(key)
     if found is None or found[0] is not pool:
@@ -382,7 +382,7 @@ def _staged(pool: PoolSettings, **changes: object) -> PoolSettings:
 
 def _held(pool: PoolSettings, run: PoolRun) -> PoolSettings:
     """A held pool is planned with the replicas it has (its children are kept as observed)."""
-    return pool if pool.replicas == run.replicas else _staged(pool, replicas=run.replicas)
+    return pool if pool.replicas == run.replicas else staged_pool(pool, replicas=run.replicas)
 
 
 def _steps_done(
@@ -409,7 +409,7 @@ def _steps_done(
     if not extra:
         return pool
     properties = dict(sorted({**own, **extra}.items()))
-    return _staged(pool, pinot=dataclasses.replace(pool.pinot, properties=properties))
+    return staged_pool(pool, pinot=dataclasses.replace(pool.pinot, properties=properties))
 
 
 def _ordered(pools: Sequence[PoolSettings], order: Sequence[Role]) -> list[PoolSettings]:

@@ -1,0 +1,327 @@
+"""Turning Pinot's basic auth or a deep store on (or off) on a running cluster, in two phases, each
+judged from what the observed children say each pool runs: the config file its StatefulSet's
+template mounts, and whether every pod runs that template (settled). Nothing is remembered between
+syncs, so a restarted hook carries on from where the cluster stands, and the answer is a fixed point.
+
+Basic auth on. Controllers refuse calls without credentials as soon as they check them, and servers
+and minions call controllers (segment download, realtime commit, task upload). Phase 1: every pool
+but the brokers gets the admin's token, no pool checks credentials (a controller that does not check
+ignores a token). Phase 2, once every controller, server and minion pool has settled on a template
+with the token: controllers and brokers check credentials. Phase 2 stays once a controller or broker
+template checks credentials. A pool created meanwhile is created as the phase under way has it (a
+controller or broker pool added in phase 1 does not check credentials until phase 2).
+
+Basic auth off. Phase 1: controllers and brokers stop checking, every other pool keeps its token.
+Phase 2, once every controller and broker pool has settled on a template that does not check: the
+tokens go. The admin whose token is sent is read from the observed token init containers, as the
+spec may no longer name it.
+
+Deep store on. A controller that keeps segments in the deep store stores download URIs of its scheme
+in ZooKeeper, which servers and minions can follow only with its filesystem registered. Phase 1:
+controllers, servers and minions register the filesystem, controllers keep their data directory.
+Phase 2, once every server and minion pool has settled on a template with the filesystem:
+controllers keep segments in the deep store; this stays once a controller template names it. A
+`file://` deep store needs no phase: servers download its segments from the controllers over HTTP.
+Removing a deep store, or changing its URI, once a controller keeps segments in one is refused
+(`switch_errors`): the download URIs in ZooKeeper name the old location.
+
+One change at a time: while a phase is under way, a version change (hooks.cluster.upgrade) waits:
+every existing pool keeps the image its template has, and Progressing says which pools wait.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from hooks.cluster import naming
+from hooks.cluster.deepstore import FILESYSTEMS, FS_ROLES, DeepStoreFeature, scheme_of
+from hooks.cluster.features import Features
+from hooks.cluster.pinotauth import (
+    ADMIN_PASSWORD_ENV,
+    BROKER_ACCESS,
+    CONTROLLER_ACCESS,
+    PRINCIPAL_ROLES,
+    TOKEN_CONTAINER,
+    TOKEN_NAMESPACES,
+    AuthFeature,
+    Principal,
+)
+from hooks.cluster.pinotconf import DATA_DIR
+from hooks.cluster.rollout import Observation
+from hooks.cluster.running import PoolRun, mounted_config, settled
+from hooks.cluster.settings import PoolSettings
+from hooks.cluster.spec import PinotClusterSpec, Role
+from hooks.cluster.upgrade import staged_pool
+from hooks.cluster.workload import ClusterContext
+from hooks.conditions import Condition
+from hooks.contract import Observed, as_list, as_object
+from hooks.refusals import SpecError
+
+JsonObject = dict[str, Any]
+TOKEN_ROLES = tuple(role for role, namespaces in TOKEN_NAMESPACES.items() if namespaces)
+ENFORCING_KEYS = {
+    Role.CONTROLLER: f"{CONTROLLER_ACCESS}.factory.class",
+    Role.BROKER: f"{BROKER_ACCESS}.class",
+}
+DATA_DIR_KEY = "controller.data.dir"
+AUTH_ON_FIRST = "BasicAuthTokensFirst"
+AUTH_ON_THEN = "BasicAuthChecksOn"
+AUTH_OFF_FIRST = "BasicAuthChecksOffFirst"
+AUTH_OFF_THEN = "BasicAuthTokensOff"
+STORE_FIRST = "DeepStoreFilesystemFirst"
+STORE_THEN = "DeepStoreSwitching"
+REASONS = frozenset({AUTH_ON_FIRST, AUTH_ON_THEN, AUTH_OFF_FIRST, AUTH_OFF_THEN, STORE_FIRST, STORE_THEN})
+
+
+class PoolView(NamedTuple):
+    """What one existing pool's StatefulSet says about what its pods run."""
+
+    role: Role
+    config: Mapping[str, str] | None  # the properties its template mounts (None: not readable)
+    settled: bool  # every pod runs that template
+    admin: Principal | None  # whose token its token init container sends, if it has one
+    replicas: int  # as its StatefulSet's spec says
+
+    def has(self, key: str) -> bool:
+        return self.config is not None and key in self.config
+
+    def settled_with(self, key: str, present: bool) -> bool:
+        return self.settled and self.config is not None and (key in self.config) is present
+
+
+class Phase(NamedTuple):
+    reason: str
+    message: str
+
+
+class Staging(NamedTuple):
+    features: Mapping[str, Features]  # pool -> what it is rendered with, where not the spec's
+    phases: tuple[Phase, ...]  # the changes under way (phase 1 or 2), for the Progressing condition
+    # The pools to plan versions with: controllers do not grow while they keep segments apart, and
+    # while a phase is under way every existing pool keeps the image its template has.
+    pools: list[PoolSettings]
+    waiting: tuple[str, ...] = ()  # pools whose image change waits for the phases
+
+
+def views(observed: Observed, cluster: str, pools: Sequence[PoolSettings]) -> dict[str, PoolView]:
+    """The view of every existing pool of `pools`."""
+    found = {}
+    for pool in pools:
+        sts = observed.get("apps/v1", "StatefulSet", naming.statefulset_name(cluster, pool.name))
+        if sts is not None:
+            found[pool.name] = view(sts, pool.role, observed)
+    return found
+
+
+def view(sts: Mapping[str, Any], role: Role, observed: Observed) -> PoolView:
+    pod = as_object(as_object(as_object(sts.get("spec")).get("template")).get("spec"))
+    observation = Observation.of(sts)
+    return PoolView(
+        role,
+        mounted_config(pod, role, observed),
+        settled(observation),
+        _admin(pod),
+        observation.spec_replicas,
+    )
+
+
+def _admin(pod: Mapping[str, Any]) -> Principal | None:
+    for container in map(as_object, as_list(pod.get("initContainers"))):
+        if container.get("name") == TOKEN_CONTAINER:
+            env = {str(e.get("name")): e.get("value") for e in map(as_object, as_list(container.get("env")))}
+            username, secret = env.get("PINOT_AUTH_PRINCIPAL"), env.get("PINOT_AUTH_SECRET")
+            if isinstance(username, str) and isinstance(secret, str):
+                return Principal(username, secret, ADMIN_PASSWORD_ENV, False)
+    return None
+
+
+def _token_key(role: Role) -> str:
+    return f"{TOKEN_NAMESPACES[role][0]}.provider.class"
+
+
+def staging(
+    pools: list[PoolSettings],
+    wanted: Features,
+    seen: Mapping[str, PoolView],
+    previous: str,
+    runs: Mapping[str, PoolRun],
+) -> Staging:
+    """What each pool is rendered with now, the phases under way, and the pools to plan versions
+    with. `previous` is the Progressing reason the cluster's status had: a phase 2 is named until its
+    pools have settled. `runs` says which image each existing pool's template has."""
+    auth, auth_phase = _auth(wanted.auth, seen, previous)
+    store, store_phase = _deep_store(wanted.deep_store, seen, previous)
+    phases = tuple(p for p in (auth_phase, store_phase) if p is not None)
+    planned, waiting = _versions_wait(pools, runs) if phases else (pools, ())
+    if auth is wanted.auth and store is wanted.deep_store:
+        return Staging({}, phases, planned, waiting)
+    staged = dataclasses.replace(wanted, auth=auth, deep_store=store)
+    if store is not wanted.deep_store:  # more controllers only once they share the deep store
+        planned = [
+            staged_pool(p, replicas=seen[p.name].replicas)
+            if p.role is Role.CONTROLLER and p.name in seen and seen[p.name].replicas < p.replicas
+            else p
+            for p in planned
+        ]
+    # A pool created meanwhile is created as the phase under way has it.
+    return Staging({pool.name: staged for pool in pools}, phases, planned, waiting)
+
+
+def _versions_wait(
+    pools: list[PoolSettings], runs: Mapping[str, PoolRun]
+) -> tuple[list[PoolSettings], tuple[str, ...]]:
+    """One change at a time: while a feature phase is under way, each existing pool keeps the image
+    (and Pinot version) its template has, and the version change the spec asks waits until the
+    phases are done. A pool caught in the middle of a version roll goes on to its template's image."""
+    planned, waiting = [], []
+    for pool in pools:
+        run = runs.get(pool.name)
+        if run is None or pool.image == run.template_image:
+            planned.append(pool)
+            continue
+        waiting.append(pool.name)
+        version = str(run.template.version or "")
+        planned.append(staged_pool(pool, image=run.template_image, version=version))
+    return planned, tuple(waiting)
+
+
+def _then(phase: Phase, done: bool, evidence: bool, previous: str, first: str) -> Phase | None:
+    """Phase 2, while it is under way: some pool is still to change (`evidence`), or the status said
+    this change before and its pools have not all settled (`done`)."""
+    return phase if not done and (evidence or previous in (first, phase.reason)) else None
+
+
+AUTH_ON = (
+    Phase(
+        AUTH_ON_FIRST,
+        "turning basic auth on, phase 1 of 2: controllers, servers and minions get the admin's token "
+        "before controllers and brokers check credentials",
+    ),
+    Phase(AUTH_ON_THEN, "turning basic auth on, phase 2 of 2: controllers and brokers check credentials"),
+)
+AUTH_OFF = (
+    Phase(
+        AUTH_OFF_FIRST,
+        "turning basic auth off, phase 1 of 2: controllers and brokers stop checking credentials before "
+        "the other pools stop sending the admin's token",
+    ),
+    Phase(AUTH_OFF_THEN, "turning basic auth off, phase 2 of 2: the pools stop sending the admin's token"),
+)
+
+
+def _auth(
+    wanted: AuthFeature | None, seen: Mapping[str, PoolView], previous: str
+) -> tuple[AuthFeature | None, Phase | None]:
+    checking = [v for v in seen.values() if v.role in PRINCIPAL_ROLES]
+    calling = [v for v in seen.values() if v.role in TOKEN_ROLES]
+    if wanted is not None:
+        enforcing = [v for v in checking if v.has(ENFORCING_KEYS[v.role])]
+        # Once a controller or broker template checks credentials, phase 2 is under way or done.
+        if enforcing or all(v.settled_with(_token_key(v.role), True) for v in calling):
+            done = all(v.settled_with(ENFORCING_KEYS[v.role], True) for v in checking)
+            return wanted, _then(AUTH_ON[1], done, len(enforcing) < len(checking), previous, AUTH_ON_FIRST)
+        return dataclasses.replace(wanted, enforce=False), AUTH_ON[0]
+    if all(v.settled_with(ENFORCING_KEYS[v.role], False) for v in checking):
+        tokened = any(v.has(_token_key(v.role)) for v in calling)
+        done = all(v.settled_with(_token_key(v.role), False) for v in calling)
+        return None, _then(AUTH_OFF[1], done, tokened, previous, AUTH_OFF_FIRST)
+    admin = next((v.admin for v in seen.values() if v.admin is not None), None)
+    if admin is None:  # no pool sends a token: there is none to keep while the checks go
+        return None, None
+    return AuthFeature(admin, (), enforce=False), AUTH_OFF[0]
+
+
+def _deep_store(
+    wanted: DeepStoreFeature | None, seen: Mapping[str, PoolView], previous: str
+) -> tuple[DeepStoreFeature | None, Phase | None]:
+    if wanted is None or wanted.filesystem is None:  # none, or file:// (servers download over HTTP)
+        return wanted, None
+    controllers = [v for v in seen.values() if v.role is Role.CONTROLLER]
+    readers = [v for v in seen.values() if v.role in FS_ROLES and v.role is not Role.CONTROLLER]
+    # A controller whose config cannot be read counts as switched: going back would be the harm.
+    switched = [v for v in controllers if v.config is None or v.config.get(DATA_DIR_KEY) == wanted.uri]
+    registered = f"storage.factory.class.{wanted.scheme}"
+    if switched or all(v.settled_with(f"pinot.{v.role.value}.{registered}", True) for v in readers):
+        done = all(
+            v.settled and v.config is not None and v.config.get(DATA_DIR_KEY) == wanted.uri
+            for v in controllers
+        )
+        then = Phase(
+            STORE_THEN, f"turning the deep store on, phase 2 of 2: controllers keep segments in {wanted.uri}"
+        )
+        return wanted, _then(then, done, len(switched) < len(controllers), previous, STORE_FIRST)
+    first = Phase(
+        STORE_FIRST,
+        f"turning the deep store on, phase 1 of 2: controllers, servers and minions register the "
+        f"{wanted.scheme} filesystem before controllers keep segments in {wanted.uri}",
+    )
+    return dataclasses.replace(wanted, data_dir=False), first
+
+
+def switch_errors(spec: PinotClusterSpec, seen: Mapping[str, PoolView]) -> list[SpecError]:
+    """A cluster whose controllers keep segments in a deep store keeps that deep store; a controller
+    pool is added only once the controllers keep segments in the deep store (or there is none)."""
+    local = DATA_DIR[Role.CONTROLLER]
+    kept = {
+        v.config[DATA_DIR_KEY]
+        for v in seen.values()
+        if v.role is Role.CONTROLLER and v.config is not None and v.config.get(DATA_DIR_KEY, local) != local
+    }
+    wanted = spec.deepStore.uri if spec.deepStore is not None else None
+    errors = []
+    controllers = [v for v in seen.values() if v.role is Role.CONTROLLER]
+    remote = spec.deepStore is not None and scheme_of(spec.deepStore.uri) in FILESYSTEMS
+    if remote and any(v.config is not None and v.config.get(DATA_DIR_KEY) != wanted for v in controllers):
+        errors += [
+            SpecError(
+                f"spec.pools[{index}]",
+                "a controller pool is added once the controllers keep segments in spec.deepStore, which "
+                "is being turned on (until the cluster is Ready again, each would keep segments of its "
+                "own): add it then",
+            )
+            for index, pool in enumerate(spec.pools)
+            if pool.role is Role.CONTROLLER and pool.name not in seen
+        ]
+    for uri in sorted(kept - {wanted}):
+        why = (
+            f"the controllers keep segments in {uri}, and the download URIs Pinot stored in ZooKeeper for "
+            "every segment name it, so servers and minions read segments there"
+        )
+        if wanted is None:
+            errors.append(SpecError("spec.deepStore", f"is required: {why}; a cluster keeps its deep store"))
+        else:
+            errors.append(
+                SpecError(
+                    "spec.deepStore.uri",
+                    f"must stay {uri}: {why}; copying the segments elsewhere does not change those URIs",
+                )
+            )
+    return errors
+
+
+def rendered_with(cluster: ClusterContext, staged: Staging, pool: str) -> ClusterContext:
+    """The cluster context `pool` is rendered in: with the features of its stage."""
+    features = staged.features.get(pool)
+    return cluster if features is None else dataclasses.replace(cluster, features=features)
+
+
+def conditions(staged: Staging, found: list[Condition]) -> list[Condition]:
+    """`found` with Progressing naming the phase of the feature change under way, while it
+    progresses, and the pools whose image change waits for it."""
+    if not staged.phases:
+        return found
+    reason = staged.phases[0].reason
+    message = "; ".join(phase.message for phase in staged.phases)
+    if staged.waiting:
+        message += (
+            f"; the image change of pools {', '.join(staged.waiting)} waits until this is done "
+            "(one change at a time)"
+        )
+    return [
+        dataclasses.replace(c, reason=reason, message=f"{message}; {c.message}")
+        if c.type == "Progressing" and c.status == "True"
+        else c
+        for c in found
+    ]
