@@ -80,7 +80,7 @@ class PoolView(NamedTuple):
 
     role: Role
     config: Mapping[str, str] | None  # the properties its template mounts (None: not readable)
-    settled: bool  # every pod runs that template
+    settled: bool  # every pod runs that template (see `view`)
     admin: Principal | None  # whose token its token init container sends, if it has one
     replicas: int  # as its StatefulSet's spec says
 
@@ -121,7 +121,9 @@ def view(sts: Mapping[str, Any], role: Role, observed: Observed) -> PoolView:
     return PoolView(
         role,
         mounted_config(pod, role, observed),
-        settled(observation),
+        # A StatefulSet that never had another spec (generation 1, as created) has no pod of an
+        # earlier template: a pool created with a feature never ran without it.
+        observation.generation == 1 or settled(observation),
         _admin(pod),
         observation.spec_replicas,
     )
@@ -145,26 +147,26 @@ def staging(
     pools: list[PoolSettings],
     wanted: Features,
     seen: Mapping[str, PoolView],
-    previous: str,
+    said: Said,
     runs: Mapping[str, PoolRun],
 ) -> Staging:
     """What each pool is rendered with now, the phases under way, and the pools to plan versions
-    with. `previous` is the Progressing reason the cluster's status had: a phase 2 is named until its
+    with. `said` is the Progressing condition the cluster's status had: a phase 2 is named until its
     pools have settled. `runs` says which image each existing pool's template has."""
-    auth, auth_phase = _auth(wanted.auth, seen, previous)
-    store, store_phase = _deep_store(wanted.deep_store, seen, previous)
+    auth, auth_phase = _auth(wanted.auth, seen, said)
+    store, store_phase = _deep_store(wanted.deep_store, seen, said)
     phases = tuple(p for p in (auth_phase, store_phase) if p is not None)
     planned, waiting = _versions_wait(pools, runs) if phases else (pools, ())
-    if auth is wanted.auth and store is wanted.deep_store:
-        return Staging({}, phases, planned, waiting)
-    staged = dataclasses.replace(wanted, auth=auth, deep_store=store)
-    if store is not wanted.deep_store:  # more controllers only once they share the deep store
+    if store_phase is not None:  # more controllers only once they all keep segments in the deep store
         planned = [
             staged_pool(p, replicas=seen[p.name].replicas)
             if p.role is Role.CONTROLLER and p.name in seen and seen[p.name].replicas < p.replicas
             else p
             for p in planned
         ]
+    if auth is wanted.auth and store is wanted.deep_store:
+        return Staging({}, phases, planned, waiting)
+    staged = dataclasses.replace(wanted, auth=auth, deep_store=store)
     # A pool created meanwhile is created as the phase under way has it.
     return Staging({pool.name: staged for pool in pools}, phases, planned, waiting)
 
@@ -187,10 +189,22 @@ def _versions_wait(
     return planned, tuple(waiting)
 
 
-def _then(phase: Phase, done: bool, evidence: bool, previous: str, first: str) -> Phase | None:
-    """Phase 2, while it is under way: some pool is still to change (`evidence`), or the status said
+class Said(NamedTuple):
+    """The Progressing condition the cluster's status had: it names every phase under way (the
+    reason the first, the message each)."""
+
+    reason: str
+    message: str
+
+    def named(self, phase: Phase) -> bool:
+        return self.reason == phase.reason or phase.message in self.message
+
+
+def _then(phases: tuple[Phase, Phase], done: bool, evidence: bool, said: Said) -> Phase | None:
+    """Phase 2, while it is under way: some pool is still to change (`evidence`), or the status named
     this change before and its pools have not all settled (`done`)."""
-    return phase if not done and (evidence or previous in (first, phase.reason)) else None
+    first, then = phases
+    return then if not done and (evidence or said.named(first) or said.named(then)) else None
 
 
 AUTH_ON = (
@@ -212,7 +226,7 @@ AUTH_OFF = (
 
 
 def _auth(
-    wanted: AuthFeature | None, seen: Mapping[str, PoolView], previous: str
+    wanted: AuthFeature | None, seen: Mapping[str, PoolView], said: Said
 ) -> tuple[AuthFeature | None, Phase | None]:
     checking = [v for v in seen.values() if v.role in PRINCIPAL_ROLES]
     calling = [v for v in seen.values() if v.role in TOKEN_ROLES]
@@ -221,12 +235,16 @@ def _auth(
         # Once a controller or broker template checks credentials, phase 2 is under way or done.
         if enforcing or all(v.settled_with(_token_key(v.role), True) for v in calling):
             done = all(v.settled_with(ENFORCING_KEYS[v.role], True) for v in checking)
-            return wanted, _then(AUTH_ON[1], done, len(enforcing) < len(checking), previous, AUTH_ON_FIRST)
+            return wanted, _then(AUTH_ON, done, len(enforcing) < len(checking), said)
         return dataclasses.replace(wanted, enforce=False), AUTH_ON[0]
-    if all(v.settled_with(ENFORCING_KEYS[v.role], False) for v in checking):
-        tokened = any(v.has(_token_key(v.role)) for v in calling)
+    enforcing = [v for v in checking if v.has(ENFORCING_KEYS[v.role])]
+    tokened = [v for v in calling if v.has(_token_key(v.role))]
+    # Once a template of a pool that calls the controller sends no token, phase 2 is under way or done.
+    if not enforcing and (
+        len(tokened) < len(calling) or all(v.settled_with(ENFORCING_KEYS[v.role], False) for v in checking)
+    ):
         done = all(v.settled_with(_token_key(v.role), False) for v in calling)
-        return None, _then(AUTH_OFF[1], done, tokened, previous, AUTH_OFF_FIRST)
+        return None, _then(AUTH_OFF, done, bool(tokened), said)
     admin = next((v.admin for v in seen.values() if v.admin is not None), None)
     if admin is None:  # no pool sends a token: there is none to keep while the checks go
         return None, None
@@ -234,7 +252,7 @@ def _auth(
 
 
 def _deep_store(
-    wanted: DeepStoreFeature | None, seen: Mapping[str, PoolView], previous: str
+    wanted: DeepStoreFeature | None, seen: Mapping[str, PoolView], said: Said
 ) -> tuple[DeepStoreFeature | None, Phase | None]:
     if wanted is None or wanted.filesystem is None:  # none, or file:// (servers download over HTTP)
         return wanted, None
@@ -243,21 +261,23 @@ def _deep_store(
     # A controller whose config cannot be read counts as switched: going back would be the harm.
     switched = [v for v in controllers if v.config is None or v.config.get(DATA_DIR_KEY) == wanted.uri]
     registered = f"storage.factory.class.{wanted.scheme}"
+    phases = (
+        Phase(
+            STORE_FIRST,
+            f"turning the deep store on, phase 1 of 2: controllers, servers and minions register the "
+            f"{wanted.scheme} filesystem before controllers keep segments in {wanted.uri}",
+        ),
+        Phase(
+            STORE_THEN, f"turning the deep store on, phase 2 of 2: controllers keep segments in {wanted.uri}"
+        ),
+    )
     if switched or all(v.settled_with(f"pinot.{v.role.value}.{registered}", True) for v in readers):
         done = all(
             v.settled and v.config is not None and v.config.get(DATA_DIR_KEY) == wanted.uri
             for v in controllers
         )
-        then = Phase(
-            STORE_THEN, f"turning the deep store on, phase 2 of 2: controllers keep segments in {wanted.uri}"
-        )
-        return wanted, _then(then, done, len(switched) < len(controllers), previous, STORE_FIRST)
-    first = Phase(
-        STORE_FIRST,
-        f"turning the deep store on, phase 1 of 2: controllers, servers and minions register the "
-        f"{wanted.scheme} filesystem before controllers keep segments in {wanted.uri}",
-    )
-    return dataclasses.replace(wanted, data_dir=False), first
+        return wanted, _then(phases, done, len(switched) < len(controllers), said)
+    return dataclasses.replace(wanted, data_dir=False), phases[0]
 
 
 def switch_errors(spec: PinotClusterSpec, seen: Mapping[str, PoolView]) -> list[SpecError]:

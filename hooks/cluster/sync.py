@@ -85,8 +85,9 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
     )
     cluster = _context(parent.metadata.name, parent.metadata.namespace, spec, managed)
     runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
-    progressing = str((previous.get("Progressing") or {}).get("reason", ""))
-    staged = featurephases.staging(pools, cluster.features, seen, progressing, runs)
+    progressing = previous.get("Progressing") or {}
+    said = featurephases.Said(str(progressing.get("reason", "")), str(progressing.get("message", "")))
+    staged = featurephases.staging(pools, cluster.features, seen, said, runs)
     versions = plan_versions(staged.pools, runs, parent.metadata.annotations)
     rendered = {
         pool.name: render_pool(pool, featurephases.rendered_with(cluster, staged, pool.name))

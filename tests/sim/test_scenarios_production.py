@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.sim import specs
 from tests.sim.test_scenarios_cluster import assert_clean, install
 from tests.sim.world import Simulation
@@ -50,22 +48,31 @@ def restarts(sim: Simulation, changed: JsonObject) -> list[str]:
     return order
 
 
-@pytest.mark.parametrize(
-    ("setting", "value", "rolled"),
-    [
-        ("deepStore", S3, ["controllers", "hot", "cold", "minions"]),  # brokers keep no segments
-        ("auth", AUTH, EVERY_POOL),
-        ("metrics", {"enabled": True}, EVERY_POOL),
-    ],
-    ids=["deep-store", "basic-auth", "metrics"],
-)
-def test_a_setting_that_reaches_the_pods_rolls_their_pools_in_order_on_and_off(
-    sim: Simulation, setting: str, value: JsonObject, rolled: list[str]
-) -> None:
+def test_metrics_roll_every_pool_in_order_on_and_off(sim: Simulation) -> None:
     obj = install(sim)
-    turned_on = specs.with_spec(obj, **{setting: value})
-    assert restarts(sim, turned_on) == rolled
-    assert restarts(sim, obj) == rolled  # and back
+    assert restarts(sim, specs.with_spec(obj, metrics={"enabled": True})) == EVERY_POOL
+    assert restarts(sim, obj) == EVERY_POOL  # and back
+
+
+def test_basic_auth_rolls_its_pools_in_order_on_and_off(sim: Simulation) -> None:
+    """On, phase 1 gives controllers, servers and minions the admin's token and phase 2 makes
+    controllers and brokers check it; off, the checks go first, then the tokens."""
+    obj = install(sim)
+    assert restarts(sim, specs.with_spec(obj, auth=AUTH)) == [
+        "controllers",
+        "hot",
+        "cold",
+        "minions",
+        "brokers",
+    ]
+    assert restarts(sim, obj) == EVERY_POOL
+
+
+def test_a_deep_store_rolls_the_pools_that_keep_segments_and_stays(sim: Simulation) -> None:
+    """Brokers keep no segments. Once controllers keep segments in it, the deep store stays: the
+    download URIs Pinot stored name it (test_scenarios_featurephases shows the refusal)."""
+    obj = install(sim)
+    assert restarts(sim, specs.with_spec(obj, deepStore=S3)) == ["controllers", "hot", "cold", "minions"]
 
 
 def test_more_controllers_without_a_deep_store_change_nothing_until_one_is_set(sim: Simulation) -> None:
