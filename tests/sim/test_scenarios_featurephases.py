@@ -21,6 +21,7 @@ from hooks.cluster.featurephases import (
     STORE_FIRST,
     STORE_THEN,
 )
+from hooks.cluster.naming import ROLE_LABEL
 from tests.sim import specs
 from tests.sim.test_scenarios_cluster import assert_clean, install
 from tests.sim.test_scenarios_versions import config, image, restart_hook
@@ -29,13 +30,6 @@ from tests.sim.world import Simulation
 JsonObject = dict[str, Any]
 S3 = {"uri": "s3://segments/demo", "options": {"region": "us-east-1"}}
 AUTH = {"secretRef": {"name": "pinot-admin"}, "basic": {"enabled": True}}
-ROLES = {
-    "controllers": "controller",
-    "brokers": "broker",
-    "hot": "server",
-    "cold": "server",
-    "minions": "minion",
-}
 CHECKS = {
     "controller": "controller.admin.access.control.factory.class",
     "broker": "pinot.broker.access.control.class",
@@ -56,8 +50,9 @@ def running(sim: Simulation) -> list[tuple[str, str, dict[str, str]]]:
     """(pool, role, config) of every pod of the cluster."""
     found = []
     for name in specs.statefulsets(sim):
-        role = ROLES.get(name, "server")
-        found += [(name, role, config(sim, pod)) for pod in specs.pods(sim, name)]
+        found += [
+            (name, pod["metadata"]["labels"][ROLE_LABEL], config(sim, pod)) for pod in specs.pods(sim, name)
+        ]
     return found
 
 
@@ -172,15 +167,16 @@ def test_a_restarted_hook_carries_on_from_what_the_pods_run(sim: Simulation) -> 
     assert everywhere(sim, CHECKS, True) and everywhere(sim, FILESYSTEM, True)
 
 
-def test_a_pool_added_in_phase_one_gets_tokens_and_phase_two_waits_for_it(sim: Simulation) -> None:
+def test_pools_added_in_phase_one_get_tokens_and_check_nothing_until_phase_two(sim: Simulation) -> None:
     obj = install(sim)
     with_auth = specs.with_spec(obj, auth=AUTH)
     sim.apply(with_auth)
     sim.run_until(lambda: (specs.condition(sim, "Progressing") or {}).get("reason") == AUTH_ON_FIRST, 10)
-    warm = specs.with_spec(with_auth, pools=[*with_auth["spec"]["pools"], specs.pool("warm", "server")])
-    sim.apply(warm)
+    added = [specs.pool("warm", "server"), specs.pool("brokers-b", "broker")]
+    sim.apply(specs.with_spec(with_auth, pools=[*with_auth["spec"]["pools"], *added]))
     assert reasons_until_ready(sim, auth_safe) == [AUTH_ON_FIRST, AUTH_ON_THEN]
     assert all(TOKEN["server"] in config(sim, pod) for pod in specs.pods(sim, "warm"))
+    assert all(CHECKS["broker"] in config(sim, pod) for pod in specs.pods(sim, "brokers-b"))
     assert everywhere(sim, CHECKS, True)
 
 
