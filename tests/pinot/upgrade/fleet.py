@@ -90,6 +90,8 @@ class Fleet:
     known_ports: dict[str, dict[int, int]] = field(default_factory=dict)  # pod -> rendered -> local
     events: list[Event] = field(default_factory=list)
     endpoints_changed: Callable[[], None] = lambda: None
+    # The Kubernetes Secrets the pods' secretKeyRef values come from (basic auth's passwords).
+    secrets: Mapping[str, Mapping[str, str]] | None = None
     _incarnations: dict[str, int] = field(default_factory=dict)
     _current: dict[str, str] = field(default_factory=dict)  # StatefulSet -> its current revision
 
@@ -196,7 +198,9 @@ class Fleet:
         pod_dir = self.workdir / name
         zk = f"{LOOPBACK}:{self.zk_port}"
         known = self.known_ports.get(name)
-        overlaid = apply_overlay(rendered, zk=zk, ports=self.ports, role_dir=pod_dir, known_ports=known)
+        overlaid = apply_overlay(
+            rendered, zk=zk, ports=self.ports, role_dir=pod_dir, known_ports=known, secrets=self.secrets
+        )
         problems = overlay_violations(overlaid, zk=zk, role_dir=pod_dir)
         if problems:
             raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))

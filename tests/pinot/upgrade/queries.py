@@ -42,6 +42,7 @@ class QueryLoop:
     interval: float = 0.2
     timeout: float = 20.0
     endpoints: tuple[str, ...] = ()  # broker base URLs the Service routes to now (replaced, never mutated)
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every query (credentials)
     answers: list[Answer] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -72,7 +73,7 @@ class QueryLoop:
         began = time.monotonic()
         at = began - self._began
         try:
-            response = client.post(f"{broker}/query/sql", json={"sql": self.sql})
+            response = client.post(f"{broker}/query/sql", json={"sql": self.sql}, headers=self.headers)
         except httpx.HTTPError as error:
             return Answer(at, broker, 0, None, (repr(error),), 0, 0, (time.monotonic() - began) * 1000)
         millis = (time.monotonic() - began) * 1000
