@@ -15,31 +15,32 @@ from __future__ import annotations
 import base64
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from .conftest import log
 from .harness import (
-    PortAllocator,
     load_classpath,
     pinot_version,
-    start_zookeeper,
-    stop_processes,
-    wait_until,
-    zk_ensure_path,
-    zk_ok,
 )
 from .production.principals import ADMIN, AUTH, SECRETS
+from .upgrade import test_upgrade
 from .upgrade.fleet import Fleet
 from .upgrade.queries import QueryLoop
-from .upgrade.test_upgrade import ROWS, SEGMENTS, TABLE, Driver, admin, create_table
+from .upgrade.test_upgrade import (
+    ROWS,
+    SEGMENTS,
+    TABLE,
+    Driver,
+    admin,
+    create_table,
+)
+from .upgrade.test_upgrade import cluster as upgrade_cluster
 
 JsonObject = dict[str, Any]
-CHROOT = "/pinot"
+zookeeper = test_upgrade.zookeeper  # the fixture: a ZooKeeper with the chroot
 PHASES = ["BasicAuthTokensFirst", "BasicAuthChecksOn"]
 
 
@@ -48,38 +49,14 @@ def version() -> str:
 
 
 def cluster(zk_port: int) -> JsonObject:
-    return {
-        "apiVersion": "pinot.controlplane.dev/v1alpha1",
-        "kind": "PinotCluster",
-        "metadata": {"name": "pinot", "namespace": "default", "uid": "uid-switch", "generation": 1},
-        "spec": {
-            "image": f"apachepinot/pinot:{version()}",
-            "zookeeper": {"address": f"127.0.0.1:{zk_port}{CHROOT}"},
-            "pools": [
-                {"name": "controllers", "role": "controller"},
-                {"name": "brokers", "role": "broker", "replicas": 2},
-                # Pinot's default gRPC port, written out so that each server on this one host gets its own.
-                {
-                    "name": "servers",
-                    "role": "server",
-                    "replicas": 2,
-                    "pinot": {"properties": {"pinot.server.grpc.port": "8090"}},
-                },
-            ],
-        },
-    }
-
-
-@pytest.fixture
-def zookeeper(tmp_path: Path) -> Iterator[int]:
-    port = PortAllocator().take()
-    process = start_zookeeper(tmp_path / "zookeeper", port, load_classpath())
-    try:
-        wait_until({"zookeeper": (process, lambda: zk_ok(port))}, 120, log)
-        zk_ensure_path(port, CHROOT)
-        yield port
-    finally:
-        stop_processes([process], log=log)
+    """The upgrade test's cluster (one controller, two brokers, servers with their own gRPC ports) at
+    the Pinot version under test, with two servers."""
+    found = upgrade_cluster(zk_port)
+    found["metadata"] |= {"uid": "uid-switch", "annotations": {}}
+    found["spec"]["image"] = f"apachepinot/pinot:{version()}"
+    servers = next(pool for pool in found["spec"]["pools"] if pool["role"] == "server")
+    servers["replicas"] = 2
+    return found
 
 
 def basic(credentials: tuple[str, str]) -> dict[str, str]:

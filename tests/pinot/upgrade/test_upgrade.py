@@ -35,17 +35,14 @@ from tests.cluster.builders import request
 
 from ..conftest import log
 from ..harness import (
-    MAIN_CLASS,
     PortAllocator,
-    java_binary,
     java_command,
-    start_process,
+    start_zookeeper,
     stop_processes,
     versioned_classpath,
     wait_until,
     zk_ensure_path,
     zk_ok,
-    zookeeper_options,
 )
 from .fleet import Fleet
 from .queries import Answer, QueryLoop
@@ -188,9 +185,7 @@ def create_table(controller: str, workdir: Path) -> int:
 @pytest.fixture
 def zookeeper(tmp_path: Path) -> Iterator[int]:
     port = PortAllocator().take()
-    command = [java_binary(), *zookeeper_options(), "-cp", versioned_classpath(OLD), MAIN_CLASS]
-    command += ["StartZookeeper", "-zkPort", str(port), "-dataDir", str(tmp_path / "zookeeper" / "data")]
-    process = start_process("zookeeper", command, tmp_path / "zookeeper")
+    process = start_zookeeper(tmp_path / "zookeeper", port, versioned_classpath(OLD))
     try:
         wait_until({"zookeeper": (process, lambda: zk_ok(port))}, 120, log)
         zk_ensure_path(port, ZK_CHROOT)
