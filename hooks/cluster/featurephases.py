@@ -1,6 +1,7 @@
 """Turning Pinot's basic auth or a deep store on (or off) on a running cluster, in two phases, each
 judged from what the observed children say each pool runs: the config file its StatefulSet's
-template mounts, and whether every pod runs that template (settled). Nothing is remembered between
+template mounts, and whether every pod runs that template (settled, or never had another: a pool
+created with a feature never ran without it). Nothing is remembered between
 syncs, so a restarted hook carries on from where the cluster stands, and the answer is a fixed point.
 
 Basic auth on. Controllers refuse calls without credentials as soon as they check them, and servers
