@@ -115,7 +115,8 @@ def test_basic_auth_turned_on_while_serving_answers_every_query_in_full(
         assert restarted == pods
         missed = [a for a in queries.answers if not a.full(expected)]
         log(
-            f"pinot[switch]: {len(queries.answers) - len(missed)} of {len(queries.answers)} queries answered in full"
+            f"pinot[switch]: {len(queries.answers) - len(missed)} of {len(queries.answers)} "
+            "queries answered in full"
         )
         assert len(queries.answers) > 50, "too few queries ran while basic auth was turned on"
         assert not missed, f"{len(missed)} of {len(queries.answers)} answers not full: {missed[:5]}"
