@@ -65,9 +65,9 @@ def basic(credentials: tuple[str, str]) -> dict[str, str]:
 
 
 def refused(response: httpx.Response) -> bool:
-    """A query Pinot refused for want of credentials: 1.x answers 403; 0.11 answers 200 with
-    ACCESS_DENIED (error code 180) and no result."""
-    if response.status_code == 403:
+    """A query Pinot refused for want of credentials: 1.x answers 401 (403 for wrong ones); 0.11
+    answers 200 with ACCESS_DENIED (error code 180) and no result."""
+    if response.status_code in (401, 403):
         return True
     body = response.json() if response.status_code == 200 else {}
     codes = [e.get("errorCode") for e in body.get("exceptions", [])]
