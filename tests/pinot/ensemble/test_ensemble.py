@@ -24,9 +24,15 @@ from ..rest import PinotRest
 TABLE = "visits"
 
 
-def query(pinot: Cluster, sql: str) -> dict[str, Any]:
-    """A query through the broker, which must answer without exceptions."""
+def query(pinot: Cluster, sql: str, routing_wait: float = 0.0) -> dict[str, Any]:
+    """A query through the broker, which must answer without exceptions. On a table just created,
+    `routing_wait` seconds for the broker to build its routing from ZooKeeper (a moment after the
+    controller has answered): it says BrokerResourceMissingError until then."""
+    deadline = time.monotonic() + routing_wait
     answer = httpx.post(f"{pinot.broker_url}/query/sql", json={"sql": sql}, timeout=30)
+    while "BrokerResourceMissing" in answer.text and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answer = httpx.post(f"{pinot.broker_url}/query/sql", json={"sql": sql}, timeout=30)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     assert body.get("exceptions") == [], body
@@ -70,7 +76,8 @@ def test_pinot_runs_on_the_ensemble(
         assert zk_exists(server.client_port, f"/{name}/CONFIGS")  # on every server of the quorum
     assert jobs.apply("schema", schema_spec(schema(TABLE))).reason == "Created"
     assert jobs.apply("table", table_spec(offline_table(TABLE))).reason == "Created"
-    answer = query(pinot, f"SELECT COUNT(*) FROM {TABLE}")  # no segments yet: answered, nothing scanned
+    # No segments yet: answered, nothing scanned.
+    answer = query(pinot, f"SELECT COUNT(*) FROM {TABLE}", routing_wait=30)
     assert answer["numDocsScanned"] == 0
 
 
