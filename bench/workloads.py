@@ -20,6 +20,7 @@ from typing import Any
 
 from hooks import jsonio
 from hooks.app import Route, default_routes
+from hooks.render import completed_job_status
 
 JsonObject = dict[str, Any]
 
@@ -27,7 +28,7 @@ VARY_MARKER = "BENCH-VARY-7f3a"
 CLUSTER_API = "pinot.controlplane.dev/v1alpha1"
 NAMESPACE = "analytics"
 SETTLED_AT = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
-MAX_ROUNDS = 20
+MAX_ROUNDS = 60
 LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 
 
@@ -191,6 +192,8 @@ def store(child: JsonObject, owner: JsonObject) -> JsonObject:
             ],
         }
     )
+    if child["kind"] == "Job":
+        stored["status"] = completed_job_status()
     if child["kind"] == "StatefulSet":
         replicas = child["spec"]["replicas"]
         revision = f"{name}-{child['metadata']['annotations']['pinot.controlplane.dev/template-hash']}"
@@ -259,7 +262,13 @@ def _mark(body: JsonObject, locate: Callable[[JsonObject], tuple[JsonObject, str
 
 # PinotCluster ---------------------------------------------------------------------------------
 
-CLUSTER_CHILD_TYPES = ["ConfigMap.v1", "PodDisruptionBudget.policy/v1", "Service.v1", "StatefulSet.apps/v1"]
+CLUSTER_CHILD_TYPES = [
+    "ConfigMap.v1",
+    "PodDisruptionBudget.policy/v1",
+    "Service.v1",
+    "StatefulSet.apps/v1",
+    "Job.batch/v1",
+]
 VARIED_PROPERTY = "pinot.server.query.executor.timeout"
 
 

@@ -82,14 +82,10 @@ class RequestRejected(Exception):
 
 
 def default_routes() -> list[Route]:
-    from hooks.cluster.sync import sync_cluster
+    from hooks.cluster.routes import cluster_routes
+    from hooks.resources.routes import resource_routes
 
-    routes = [Route("/sync/pinotcluster", "sync-pinotcluster", HookRequest, sync_cluster)]
-    try:
-        from hooks.resources.routes import resource_routes  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - only while the resource hooks are not installed
-        return routes
-    return routes + [Route(path, hook, model, fn) for path, hook, model, fn in resource_routes()]
+    return [Route(path, hook, model, fn) for path, hook, model, fn in (*cluster_routes(), *resource_routes())]
 
 
 @dataclass(frozen=True)

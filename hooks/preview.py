@@ -32,7 +32,8 @@ from hooks.syntax import DNS_SUBDOMAIN
 
 JsonObject = dict[str, Any]
 RENDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_ROUNDS = 16
+RENDER_TIME_TEXT = "2000-01-01T00:00:00Z"
+MAX_ROUNDS = 48  # a pool is ready once its membership Jobs ran: a few rounds per pool
 CLUSTER = "PinotCluster"
 RESOURCES: dict[str, ResourceKind] = {kind.kind: kind for kind in KINDS}
 OUR_KINDS = (CLUSTER, *RESOURCES)
@@ -169,9 +170,20 @@ def load_cluster(text: str, namespace: str | None) -> JsonObject:
     return obj
 
 
+def completed_job_status() -> JsonObject:
+    """A Job's status once it ran to completion."""
+    return {
+        "conditions": [{"type": "Complete", "status": "True", "lastTransitionTime": RENDER_TIME_TEXT}],
+        "succeeded": 1,
+    }
+
+
 def converged_copy(child: JsonObject) -> JsonObject:
-    """A child as it looks once Kubernetes has finished with it (StatefulSets fully ready)."""
+    """A child as it looks once Kubernetes has finished with it (StatefulSets fully ready, Jobs
+    complete: Pinot registered, tagged and rebalanced the pools)."""
     observed = copy.deepcopy(child)
+    if child["kind"] == "Job":
+        observed["status"] = completed_job_status()
     if child["kind"] == "StatefulSet":
         replicas = child["spec"]["replicas"]
         observed["metadata"]["generation"] = 1

@@ -15,10 +15,17 @@ from typing import TextIO
 
 import yaml
 
-from hooks.preview import Document, converged_copy, load_cluster, preview, render_children
+from hooks.preview import (
+    Document,
+    completed_job_status,
+    converged_copy,
+    load_cluster,
+    preview,
+    render_children,
+)
 from hooks.resources.routes import job_image
 
-__all__ = ["converged_copy", "load_cluster", "render_children", "render_command"]
+__all__ = ["completed_job_status", "converged_copy", "load_cluster", "render_children", "render_command"]
 
 
 class Unreadable(Exception):

@@ -67,15 +67,15 @@ def _remove_pool(rounds: Rounds) -> None:
 
 
 SCENARIOS: dict[str, Callable[[], list[Any]]] = {
-    "install": lambda: _scenario_requests(Rounds(parent()), 10),
-    "never-ready": lambda: _scenario_requests(Rounds(parent(), never_ready=frozenset({"hot"})), 10),
-    "upgrade": lambda: _scenario_requests(Rounds(parent()), 16, _upgrade),
+    "install": lambda: _scenario_requests(Rounds(parent()), 16),
+    "never-ready": lambda: _scenario_requests(Rounds(parent(), never_ready=frozenset({"hot"})), 16),
+    "upgrade": lambda: _scenario_requests(Rounds(parent()), 32, _upgrade),
     "stuck-upgrade": lambda: _scenario_requests(
-        Rounds(parent(), never_ready=frozenset({"hot"})), 16, _upgrade
+        Rounds(parent(), never_ready=frozenset({"hot"})), 32, _upgrade
     ),
-    "pause": lambda: _scenario_requests(Rounds(parent()), 12, _pause),
-    "invalid": lambda: _scenario_requests(Rounds(parent()), 12, _break),
-    "remove-pool": lambda: _scenario_requests(Rounds(parent()), 14, _remove_pool),
+    "pause": lambda: _scenario_requests(Rounds(parent()), 32, _pause),
+    "invalid": lambda: _scenario_requests(Rounds(parent()), 32, _break),
+    "remove-pool": lambda: _scenario_requests(Rounds(parent()), 40, _remove_pool),
 }
 
 
@@ -124,7 +124,7 @@ class Clock:
 
 def _settled() -> dict[str, Any]:
     rounds = Rounds(parent())
-    for _ in range(8):
+    for _ in range(16):
         rounds.step()
     return request_body(copy.deepcopy(rounds.parent), list(rounds.children.values()))
 

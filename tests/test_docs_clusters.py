@@ -79,7 +79,7 @@ def test_the_states_shown_are_what_the_hook_reports() -> None:
     assert table
     rows = [re.split(r"\s{2,}|\t", row.strip(), maxsplit=2) for row in table.group(1).splitlines()]
     assert rows == [[p["name"], p["state"], p["message"]] for p in first["status"]["pools"]]
-    for _ in range(6):
+    for _ in range(16):
         rounds.step()
     rounds.change(image="apachepinot/pinot:1.4.0")
     upgrade = rounds.step()

@@ -44,7 +44,7 @@ class Clock:
 def _settled_body() -> bytes:
     """A cluster settled an hour before NOW: its answer at NOW takes nothing from the clock."""
     rounds = Rounds(parent(), start=NOW - timedelta(hours=1))
-    for _ in range(8):
+    for _ in range(16):
         rounds.step()
     return jsonio.dumps(request_body(rounds.parent, list(rounds.children.values())))
 

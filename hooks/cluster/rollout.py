@@ -9,6 +9,9 @@ Rules (see docs and DESIGN):
   `partition = replicas`, so its pods keep their old template and config.
 - A released pool that does not converge within the progress deadline is Degraded. The clock
   starts when the pool starts rolling towards its current template, so a newer spec restarts it.
+- A pool whose StatefulSet converged but whose instances Pinot has not settled yet (`held`: tagged,
+  rebalanced, drained; `hooks.membership`) is still rolling out, without a deadline: a rebalance
+  takes as long as the data it moves. Pools after it wait.
 """
 
 from __future__ import annotations
@@ -149,9 +152,12 @@ def plan(
     now_text: str,
     deadline_seconds: int,
     ahead: str | None = None,
+    held: Mapping[str, str] | None = None,
 ) -> list[PoolStep]:
     """`ahead` names what comes before every pool and has not converged (a managed ZooKeeper
-    ensemble, hooks.cluster.ensemble): pools wait for it as for an earlier pool."""
+    ensemble, hooks.cluster.ensemble): pools wait for it as for an earlier pool. `held`: pools whose
+    StatefulSet converged but whose Pinot side has not (hooks.membership), with what is under way."""
+    held = held or {}
     steps: list[PoolStep] = []
     blocker: str | None = ahead  # first pool, in order, that has not converged
     role_blocker: str | None = None  # first non-converged pool of an earlier role
@@ -176,6 +182,8 @@ def plan(
                     now_text,
                     None,
                 )
+        elif observation.converged(digest, pool.replicas) and pool.name in held:
+            step = _held(pool, digest, observation, held[pool.name], previous.get(pool.name), now_text)
         elif observation.converged(digest, pool.replicas):
             step = PoolStep(
                 pool,
@@ -244,6 +252,22 @@ def _rolling(
         state = PoolState.DEGRADED
         message = f"not ready after {deadline_seconds}s: {message}"
     return PoolStep(pool, digest, True, 0, state, message, since, observation)
+
+
+def _held(
+    pool: PoolSettings,
+    digest: str,
+    observation: Observation,
+    message: str,
+    before: PreviousPool | None,
+    now_text: str,
+) -> PoolStep:
+    since = now_text
+    if before and before.revision == digest and before.state == PoolState.ROLLING_OUT and before.since:
+        since = before.since
+    # Its pods run the current template: the partition stays as observed, as a converged pool's does.
+    partition = observation.partition
+    return PoolStep(pool, digest, True, partition, PoolState.ROLLING_OUT, message, since, observation)
 
 
 def _keep_since(step: PoolStep, before: PreviousPool | None) -> PoolStep:

@@ -195,6 +195,19 @@ DEFAULTS: Memo[Defaults] = Memo(64)
 KUBERNETES: Memo[KubernetesSettings] = Memo(512)
 
 
+# A Pinot tenant name and an instance tag: no comma (Pinot splits tag lists on it), nothing a URL or a
+# Helix list would mangle.
+TENANT_PATTERN = pattern(
+    r"^[A-Za-z0-9][-A-Za-z0-9_.]*$",
+    "must be a Pinot tenant name: letters, digits, '-', '_' and '.', starting with a letter or digit",
+)
+TAG_PATTERN = pattern(
+    r"^[A-Za-z0-9][-A-Za-z0-9_.]*$",
+    "must be a Pinot instance tag: letters, digits, '-', '_' and '.', starting with a letter or digit",
+)
+Tag = Annotated[str, Field(min_length=1, max_length=128, pattern=TAG_PATTERN)]
+
+
 class Pool(_Strict):
     name: str = Field(
         min_length=1,
@@ -212,6 +225,25 @@ class Pool(_Strict):
         max_length=32,
         pattern=pattern(VERSION_PATTERN, "must be a Pinot version such as 1.3.0"),
         description="Pinot version of this pool's image, for a tag that does not say it (requires image).",
+    )
+    tenant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=TENANT_PATTERN,
+        description=(
+            "Pinot tenant the pool's brokers or servers serve: servers are tagged <tenant>_OFFLINE and "
+            "<tenant>_REALTIME, brokers <tenant>_BROKER. Unset, Pinot's own tags stay (DefaultTenant "
+            "with tenant isolation on) and a PinotTenant may manage the instances."
+        ),
+    )
+    tags: list[Tag] | None = Field(
+        default=None,
+        max_length=16,
+        description=(
+            "Further Pinot instance tags of the pool, e.g. <tenant>_REALTIME alone for a pool serving "
+            "consuming segments, or a minion pool's <name>_MINION; each must end as its role's tags do."
+        ),
     )
     pinot: PinotSettings = Field(default=PinotSettings(), description=PINOT_LAYER)
     kubernetes: Annotated[KubernetesSettings, _remembered(KUBERNETES)] = Field(

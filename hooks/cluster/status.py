@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from hooks.cluster.rollout import Observation, PoolState
 from hooks.conditions import REASON_PATTERN, Condition
@@ -46,9 +46,10 @@ class Step(Protocol):
     def observation(self) -> Observation | None: ...
 
 
-def pool_status(step: Step) -> JsonObject:
+def pool_status(step: Step, pinot: JsonObject | None = None) -> JsonObject:
+    """The pool's entry; `pinot` is Pinot's side of it (`hooks.membership`), when there is one."""
     observation = step.observation
-    return {
+    entry: JsonObject = {
         "name": step.pool.name,
         "role": step.pool.role.value,
         "replicas": step.pool.replicas,
@@ -59,16 +60,37 @@ def pool_status(step: Step) -> JsonObject:
         "revision": step.template_hash,
         "lastTransitionTime": step.since,
     }
+    if pinot is not None:
+        entry["pinot"] = pinot
+    return entry
+
+
+class Membership(NamedTuple):
+    """What Pinot's side of the pools adds to the conditions (`hooks.membership.cluster`)."""
+
+    progress_reason: str = "RollingOut"  # Tagging, Rebalancing, Draining or Dropping while Pinot works
+    degraded: tuple[str, str] | None = None  # (reason, message) of a step that needs a person
+    removing: tuple[str, ...] = ()  # "pool x ...": removed pools and where they stand
+    blocked: tuple[str, ...] = ()  # pools kept at their size: Pinot's tables need their servers
 
 
 def _names(steps: Sequence[Step], state: PoolState) -> list[str]:
     return [step.pool.name for step in steps if step.state is state]
 
 
+NO_MEMBERSHIP = Membership()
+
+
 def cluster_conditions(
-    steps: Sequence[Step], paused: bool, problems: list[str], removing: list[str]
+    steps: Sequence[Step],
+    paused: bool,
+    problems: list[str],
+    membership: Membership = NO_MEMBERSHIP,
+    held: Sequence[str] = (),
 ) -> list[Condition]:
-    degraded = [step for step in steps if step.state is PoolState.DEGRADED]
+    """`held`: pools a paused spec would change once unpaused."""
+    removing = membership.removing
+    degraded = [s for s in steps if s.state is PoolState.DEGRADED and s.pool.name not in membership.blocked]
     rolling = [step for step in steps if step.state is PoolState.ROLLING_OUT]
     waiting = _names(steps, PoolState.WAITING) + _names(steps, PoolState.PENDING)
     not_ready = [step for step in steps if step.state is not PoolState.READY]
@@ -77,25 +99,28 @@ def cluster_conditions(
         ready = Condition("Ready", "True", "AllPoolsReady", f"all {len(steps)} pools are ready")
     else:
         parts = [f"pool {s.pool.name} is {s.state.value}: {s.message}" for s in not_ready[:5]]
-        parts += [f"pool {name} is being removed" for name in removing]
+        parts += list(removing)
         reason = "PoolDegraded" if degraded else "PoolsNotReady"
         ready = Condition("Ready", "False", reason, "; ".join(parts))
 
     if paused:
-        progressing = Condition(
-            "Progressing", "False", "Paused", "spec.paused is true: children are kept as observed"
-        )
+        message = "spec.paused is true: children are kept as observed"
+        if held:
+            message += f"; a change is held for pools {', '.join(held)}"
+        progressing = Condition("Progressing", "False", "Paused", message)
     elif degraded and not rolling:
         first = degraded[0]
         progressing = Condition(
             "Progressing", "False", "ProgressDeadlineExceeded", f"pool {first.pool.name}: {first.message}"
         )
+    elif membership.blocked and membership.degraded and not (rolling or waiting or removing):
+        progressing = Condition("Progressing", "False", *membership.degraded)
     elif rolling or waiting or removing:
         parts = [f"pool {s.pool.name} rolling out ({s.message})" for s in rolling]
-        parts += [f"pool {name} being removed (scaling to 0)" for name in removing]
+        parts += list(removing)
         if waiting:
             parts.append("waiting: " + ", ".join(waiting))
-        progressing = Condition("Progressing", "True", "RollingOut", "; ".join(parts))
+        progressing = Condition("Progressing", "True", membership.progress_reason, "; ".join(parts))
     else:
         progressing = Condition("Progressing", "False", "Complete", "every pool runs its current spec")
 
@@ -104,6 +129,8 @@ def cluster_conditions(
         degraded_condition = Condition("Degraded", "True", "ProgressDeadlineExceeded", detail)
     elif problems:
         degraded_condition = Condition("Degraded", "True", "ImmutableFieldChanged", "; ".join(problems))
+    elif membership.degraded is not None:
+        degraded_condition = Condition("Degraded", "True", *membership.degraded)
     else:
         degraded_condition = Condition("Degraded", "False", "AsExpected", "no pool is stuck")
 

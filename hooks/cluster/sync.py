@@ -22,6 +22,8 @@ from hooks.cluster import ensemble, featurephases, naming, networkpolicy
 from hooks.cluster.clusterwide import cluster_children, grpc_ports
 from hooks.cluster.featurechecks import feature_errors
 from hooks.cluster.features import features
+from hooks.cluster.finalize import finalize_cluster
+from hooks.cluster.paused import held_changes, paused_steps
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
 from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
@@ -41,12 +43,14 @@ from hooks.contract import (
     HookRequest,
     HookResponse,
     Observed,
-    as_int,
     as_list,
     as_object,
 )
 from hooks.decision import ClockFreeDecision, Decision
+from hooks.membership.cluster import cluster_membership, resync_seconds
+from hooks.membership.runs import Target
 from hooks.refusals import SpecError
+from hooks.resources.routes import DEFAULT_IMAGE
 
 JsonObject = dict[str, Any]
 
@@ -55,12 +59,15 @@ SERVICE = ("v1", "Service")
 CONFIGMAP = ("v1", "ConfigMap")
 PDB = ("policy/v1", "PodDisruptionBudget")
 NETWORKPOLICY = ("networking.k8s.io/v1", "NetworkPolicy")
-CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB, NETWORKPOLICY)
+JOB = ("batch/v1", "Job")
+CHILD_TYPES = (STATEFULSET, SERVICE, CONFIGMAP, PDB, NETWORKPOLICY, JOB)
 MAX_ERRORS_IN_MESSAGE = 10
 CLOCK_STATES = (PoolState.ROLLING_OUT, PoolState.DEGRADED)  # states decided by elapsed time
 
 
-def sync_cluster(request: HookRequest, now: datetime) -> Decision:
+def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE) -> Decision:
+    if request.finalizing:
+        return finalize_cluster(request, now)
     parent = request.parent
     observed = Observed.index(request.children)
     now_text = rfc3339(now)
@@ -84,6 +91,13 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         spec, parent.metadata.name, parent.metadata.namespace, observed, previous_pools, now, now_text
     )
     cluster = _context(parent.metadata.name, parent.metadata.namespace, spec, managed)
+    controller_url = naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"])
+    secret = spec.auth.secretRef.name if spec.auth else ""
+    target = Target(cluster.name, cluster.namespace, cluster.helix_cluster, controller_url, secret, image)
+    membership = cluster_membership(
+        spec, pools, observed, Observed.index(request.related), target, parent.metadata.annotations, now
+    )
+    pools = membership.sized(pools)
     runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
     progressing = previous.get("Progressing") or {}
     said = featurephases.Said(str(progressing.get("reason", "")), str(progressing.get("message", "")))
@@ -110,51 +124,60 @@ def sync_cluster(request: HookRequest, now: datetime) -> Decision:
         now_text,
         spec.rollout.progressDeadlineSeconds,
         ahead=managed.ahead if managed is not None else None,
+        held=membership.held,
     )
-    steps = held_steps(versions, steps, previous_pools, now_text)
+    steps = membership.steps(held_steps(versions, steps, previous_pools, now_text))
     recorded = records_after(steps, runs, versions.held)
     children, problems = _desired_children(steps, rendered, cluster, observed, versions.held, runs, recorded)
     if managed is not None:  # the ensemble is the first step, ahead of every pool
         ensemble_children, ensemble_problems = ensemble.children(managed, observed)
         children += ensemble_children
         problems = ensemble_problems + problems
-    planned = [managed.planned, *steps] if managed is not None else steps
-    units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]
     policy_on = networkpolicy.enabled(
         spec.networkPolicy,
         pools_exist=bool(ensemble.pool_statefulsets(observed, cluster.name)),
         policy_observed=observed.get(*NETWORKPOLICY, networkpolicy.policy_name(cluster.name)) is not None,
     )
     children += cluster_children(cluster.name, spec, policy_on, grpc_ports(pools))
-    removing, kept = _removed_pools(cluster.name, set(rendered), observed)
-    children += kept
+    children += membership.children
+    removing = membership.removing
+    held: list[str] = []
     if spec.paused:
         children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
+        held = held_changes(steps)
+        steps = paused_steps(steps, previous_pools)
 
-    conditions = featurephases.conditions(
-        staged,
-        version_conditions(
-            versions, cluster_conditions(units, spec.paused, problems, removing), steps, spec.paused
-        ),
-    )
+    planned = [managed.planned, *steps] if managed is not None else steps
+    units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]
+    found = cluster_conditions(units, spec.paused, problems, membership.conditions(steps), held)
+    conditions = featurephases.conditions(staged, version_conditions(versions, found, steps, spec.paused))
     rank = {pool.name: position for position, pool in enumerate(pools)}
     status: JsonObject = {
         "conditions": render_conditions(conditions, previous, generation, now_text),
-        "controllerService": naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"]),
+        "controllerService": controller_url,
         "pools": ([pool_status(managed.step)] if managed is not None else [])
         + [
-            {**pool_status(step), **pool_versions(versions, step, runs, recorded)}
+            {
+                **pool_status(step, membership.pool_status(step.pool.name, spec.paused)),
+                **pool_versions(versions, step, runs, recorded),
+            }
             for step in sorted(steps, key=lambda s: rank[s.pool.name])
         ],
         **summary(units, versions),
         **version_status(versions, steps, recorded),
     }
+    if membership.removed:
+        status["removedPools"] = [gone.status() for gone in membership.removed]
+    if membership.unrecognized:
+        status["unrecognizedChildren"] = list(membership.unrecognized)
     resync = 0.0 if spec.paused else resync_after(planned, now, spec.rollout.progressDeadlineSeconds)
-    if removing and not spec.paused:
-        resync = resync or 10.0
+    if not spec.paused and (wait := resync_seconds(membership)):
+        resync = min(resync, wait) if resync else wait
     response = HookResponse(status=status, children=answered_children(children), resync_after_seconds=resync)
-    decide = ClockFreeDecision if _clock_free(planned, status["conditions"], now_text) else Decision
-    return decide(response.to_json_object(), "paused" if spec.paused else decision_summary(planned, removing))
+    clock_free = _clock_free(planned, status["conditions"], now_text) and not resync
+    decide = ClockFreeDecision if clock_free else Decision
+    logged = "paused" if spec.paused else decision_summary(planned, removing, membership.summary())
+    return decide(response.to_json_object(), logged)
 
 
 def model_errors(spec: PinotClusterSpec, pools: list[PoolSettings], name: str) -> list[SpecError]:
@@ -174,8 +197,8 @@ def _clock_free(steps: list[PoolStep], conditions: list[JsonObject], now_text: s
     )
 
 
-def decision_summary(steps: list[PoolStep], removing: list[str]) -> str:
-    """What this call decided, for the log: `created=a released=b waiting=c,d ready=e`."""
+def decision_summary(steps: list[PoolStep], removing: list[str], pinot: str = "") -> str:
+    """What this call decided, for the log: `created=a released=b waiting=c,d ready=e pinot=f:Tagging`."""
     groups: dict[str, list[str]] = {}
     for step in steps:
         if step.observation is None:
@@ -187,7 +210,9 @@ def decision_summary(steps: list[PoolStep], removing: list[str]) -> str:
         groups.setdefault(verb, []).append(step.pool.name)
     if removing:
         groups["removing"] = removing
-    order = ("created", "released", "degraded", "waiting", "ready", "removing")
+    if pinot:
+        groups["pinot"] = [pinot]
+    order = ("created", "released", "degraded", "waiting", "ready", "removing", "pinot")
     return " ".join(f"{verb}={','.join(groups[verb])}" for verb in order if verb in groups)
 
 
@@ -308,29 +333,6 @@ def _older_config_maps(
         if name != current_name and labels.get(naming.POOL_LABEL) == pool.name:
             kept.append(applied_child(obj))
     return kept
-
-
-def _removed_pools(cluster: str, pools: set[str], observed: Observed) -> tuple[list[str], list[JsonObject]]:
-    """A pool removed from the spec is scaled to zero first (servers drain), then deleted."""
-    removing: list[str] = []
-    kept: list[JsonObject] = []
-    for obj in observed.of(*STATEFULSET).values():
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        pool = labels.get(naming.POOL_LABEL)
-        if labels.get(naming.CLUSTER_LABEL) != cluster or not pool or pool in pools:
-            continue
-        spec, status = as_object(obj.get("spec")), as_object(obj.get("status"))
-        if as_int(spec.get("replicas"), 1) == 0 and as_int(status.get("replicas")) == 0:
-            continue
-        removing.append(pool)
-        scaled = as_applied(obj)
-        scaled["spec"] = {**as_object(scaled.get("spec")), "replicas": 0}
-        kept.append(scaled)
-        for kind in (SERVICE, CONFIGMAP, PDB):
-            for other in observed.of(*kind).values():
-                if ((other.get("metadata") or {}).get("labels") or {}).get(naming.POOL_LABEL) == pool:
-                    kept.append(as_applied(other))
-    return sorted(removing), kept
 
 
 def _invalid(

@@ -30,6 +30,7 @@ from hooks.cluster.spec import (
     validated_once,
 )
 from hooks.cluster.versions import parse_version, version_of_image
+from hooks.membership.tags import tag_problems
 from hooks.memo import Memo
 from hooks.refusals import SpecError, refusals
 
@@ -109,6 +110,7 @@ def _shell_errors(shell: SpecShell, context: Context) -> list[SpecError]:
 
 def _pools_errors(pools: list[Pool], name: str, context: Context | None) -> list[SpecError]:
     errors = _pool_errors(pools, name)
+    errors += [SpecError(field, problem) for field, problem in tag_problems(pools)]
     for index, pool in enumerate(pools):
         found = _pool_findings(pool, context)
         if found:  # rarely: the path is only spelled out then

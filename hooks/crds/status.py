@@ -56,6 +56,37 @@ class _Observed(_Status):
     )
 
 
+class PinotSide(_Status):
+    phase: (
+        Literal["Waiting", "Tagging", "Rebalancing", "Draining", "Dropping", "Settled", "Blocked"] | None
+    ) = Field(default=None, description="What the control plane does with the pool's instances in Pinot.")
+    message: str | None = Field(
+        default=None, max_length=MAX_MESSAGE, description="Where it stands, in words."
+    )
+    job: str | None = Field(
+        default=None, max_length=63, description="The membership Job the phase waits for or last ran."
+    )
+    view: dict[str, Int32] | None = Field(
+        default=None,
+        max_length=16,
+        description=(
+            "Counts Pinot reported (registered, tagged, holdingSegments, segments, leaving, dropped, "
+            "unbalancedTables)."
+        ),
+    )
+
+
+class RemovedPool(_Status):
+    name: str = Field(max_length=63, description="Pool name.")
+    role: str | None = Field(default=None, max_length=16, description="Pinot component the pool runs.")
+    replicas: Int32 | None = Field(default=None, description="Pods the StatefulSet still has.")
+    phase: str | None = Field(default=None, max_length=32, description="Where its removal stands.")
+    message: str | None = Field(
+        default=None, max_length=MAX_MESSAGE, description="Where it stands, in words."
+    )
+    job: str | None = Field(default=None, max_length=63, description="The Job its removal waits for.")
+
+
 class PoolStatus(_Status):
     name: str = Field(max_length=30, description="Pool name.")
     role: str | None = Field(default=None, max_length=16, description="Pinot component the pool runs.")
@@ -88,6 +119,9 @@ class PoolStatus(_Status):
     )
     desiredVersion: str | None = Field(
         default=None, max_length=32, description="Pinot version the spec asks of this pool."
+    )
+    pinot: PinotSide | None = Field(
+        default=None, description="Pinot's side of the pool, as its last membership Job reported it."
     )
 
 
@@ -126,6 +160,19 @@ class ClusterStatus(_Observed):
         max_length=16,
         pattern=r"^[0-9]+/[0-9]+$",
         description="Pools ready of all pools, e.g. 3/5.",
+    )
+    removedPools: list[RemovedPool] | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "Pools removed from spec.pools whose instances are being moved out of Pinot before their "
+            "StatefulSet goes."
+        ),
+    )
+    unrecognizedChildren: list[Annotated[str, Field(max_length=320)]] | None = Field(
+        default=None,
+        max_length=64,
+        description="Owned children whose labels name no pool of this cluster; they are kept as they are.",
     )
     pinotVersion: str | None = Field(
         default=None,

@@ -5,6 +5,7 @@
     pinot-control-plane delete schema --name NAME --controller-url URL [common options]
     pinot-control-plane delete table --name RAW --type OFFLINE|REALTIME --controller-url URL [...]
     pinot-control-plane delete tenant --name NAME --role SERVER|BROKER --controller-url URL [...]
+    pinot-control-plane membership tag|rebalance|drain|drop ... (see membership_command.py)
 
 Credentials come only from the environment (`PINOT_USERNAME`, `PINOT_PASSWORD`, set by the Job from a
 Secret), never from arguments (visible in the Pod spec and `ps`), the controller URL, or files. The outcome
@@ -35,6 +36,7 @@ import httpx
 import orjson
 
 from hooks.pinotapi.client import DEFAULT_TIMEOUT, PinotController, RetryPolicy, UnsafePath
+from hooks.pinotapi.membership_command import membership_outcome, register_membership
 from hooks.pinotapi.outcome import Outcome
 from hooks.pinotapi.redaction import Redactor
 from hooks.pinotapi.schemas import apply_schema, delete_schema
@@ -88,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     tenant.add_argument("--name", required=True)
     tenant.add_argument("--role", required=True, type=str.upper, choices=ROLES)
     delete.set_defaults(run=run, pinot_action="delete")
+    register_membership(subparsers, common, run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +104,7 @@ def main(
     *,
     sleep: Callable[[float], None] = time.sleep,
     environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Parse `argv` exactly as the console script does and run it over `transport` (None: the network)."""
     parser = argparse.ArgumentParser(prog="pinot-control-plane")
@@ -109,7 +113,7 @@ def main(
         args = parser.parse_args(list(argv))
     except SystemExit as exit_:  # argparse has printed the usage error (or the help)
         return exit_.code if isinstance(exit_.code, int) else 2
-    return execute(args, transport, sleep=sleep, environ=environ)
+    return execute(args, transport, sleep=sleep, environ=environ, clock=clock)
 
 
 def execute(
@@ -118,6 +122,7 @@ def execute(
     *,
     sleep: Callable[[float], None] = time.sleep,
     environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     environ = os.environ if environ is None else environ
     username, password = environ.get(USERNAME_VARIABLE, ""), environ.get(PASSWORD_VARIABLE, "")
@@ -128,7 +133,7 @@ def execute(
         contextlib.redirect_stderr(RedactingStream(sys.stderr, redact)),
     ):
         try:
-            outcome = _outcome(args, transport, sleep, username, password)
+            outcome = _outcome(args, transport, sleep, username, password, clock)
         except Exception:
             # A bug of ours: no outcome line, so Kubernetes takes the (redacted) end of the log instead.
             traceback.print_exc()
@@ -176,6 +181,7 @@ def _outcome(
     sleep: Callable[[float], None],
     username: str,
     password: str,
+    clock: Callable[[], float],
 ) -> Outcome:
     if password and not username:
         return Outcome.failed(
@@ -196,6 +202,8 @@ def _outcome(
             sleep=sleep,
         )
         try:
+            if args.pinot_action == "membership":
+                return membership_outcome(args, controller, sleep, clock)
             return _dispatch(args, controller, document)
         except UnsafePath as refused:
             return Outcome.failed("InvalidInput", "", str(refused))

@@ -6,6 +6,10 @@ custom resource's condition, so the line is the whole contract between the CLI a
     {"httpStatus":400,"message":"Backward incompatible schema events. Only allow adding new columns",
      "pinotName":"events","reason":"IncompatibleSchema","result":"Failed"}
 
+Membership Jobs (tag, rebalance, drain, drop a pool's instances) add `view`, Pinot's side of the pool as
+the Job last saw it (counts of instances registered, tagged and holding segments), which the cluster's
+status shows beside the Kubernetes side; the other Jobs leave it out.
+
 Kubernetes keeps at most 4096 bytes of a termination message, so `to_line` shortens the message (never the
 other fields, never into invalid JSON) until the line fits.
 """
@@ -29,7 +33,18 @@ __all__ = [
 
 Result = Literal["Succeeded", "Failed"]
 
-SuccessReason = Literal["Created", "Updated", "Unchanged", "Deleted", "AlreadyAbsent"]
+SuccessReason = Literal[
+    "Created",
+    "Updated",
+    "Unchanged",
+    "Deleted",
+    "AlreadyAbsent",
+    "Tagged",
+    "Rebalanced",
+    "Balanced",
+    "Drained",
+    "Dropped",
+]
 FailureReason = Literal[
     "Rejected",
     "IncompatibleSchema",
@@ -39,6 +54,12 @@ FailureReason = Literal[
     "Unreachable",
     "PinotError",
     "InvalidInput",
+    "NotRegistered",
+    "ScaleInBlocked",
+    "RebalanceFailed",
+    "StillLive",
+    "InUse",
+    "TimedOut",
 ]
 Reason = Literal[SuccessReason, FailureReason]
 
@@ -61,6 +82,7 @@ class Outcome:
     message: str
     httpStatus: int | None
     pinotName: str
+    view: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.result not in ("Succeeded", "Failed"):
@@ -71,13 +93,28 @@ class Outcome:
 
     @classmethod
     def succeeded(
-        cls, reason: Reason, pinot_name: str, message: str, http_status: int | None = None
+        cls,
+        reason: Reason,
+        pinot_name: str,
+        message: str,
+        http_status: int | None = None,
+        view: dict[str, int] | None = None,
     ) -> Outcome:
-        return cls("Succeeded", reason, message, http_status, pinot_name)
+        return cls("Succeeded", reason, message, http_status, pinot_name, view)
 
     @classmethod
-    def failed(cls, reason: Reason, pinot_name: str, message: str, http_status: int | None = None) -> Outcome:
-        return cls("Failed", reason, message, http_status, pinot_name)
+    def failed(
+        cls,
+        reason: Reason,
+        pinot_name: str,
+        message: str,
+        http_status: int | None = None,
+        view: dict[str, int] | None = None,
+    ) -> Outcome:
+        return cls("Failed", reason, message, http_status, pinot_name, view)
+
+    def with_view(self, view: dict[str, int]) -> Outcome:
+        return replace(self, view=dict(view))
 
     @property
     def ok(self) -> bool:
@@ -95,7 +132,10 @@ class Outcome:
         return replace(self, message=redact(self.message), pinotName=redact(self.pinotName))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        fields = asdict(self)
+        if self.view is None:
+            del fields["view"]
+        return fields
 
     def to_line(self, limit: int = TERMINATION_MESSAGE_LIMIT) -> str:
         """Compact JSON on one line, at most `limit` bytes of UTF-8; the message is shortened to fit."""
@@ -132,12 +172,19 @@ class Outcome:
         status = data.get("httpStatus")
         if status is not None and not isinstance(status, int):
             raise ValueError("httpStatus must be an integer or null")
+        view = data.get("view")
+        if view is not None and not (
+            isinstance(view, dict)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in view.values())
+        ):
+            raise ValueError("view must map names to integers")
         return cls(
             result=data["result"],
             reason=data["reason"],
             message=str(data.get("message", "")),
             httpStatus=status,
             pinotName=str(data.get("pinotName", "")),
+            view=view,
         )
 
 

@@ -28,10 +28,12 @@ from hooks.resources.observation import Phase
 from hooks.resources.retry import retry
 from hooks.resources.runs import Run
 from hooks.resources.status import Report, retry_note, running_message, waiting
-from hooks.resources.sync import sync_resource
+from hooks.resources.sync import sync_resource, tenant_claim
 
 DELETING = "Deleting"
 WAIT_FOR_CLUSTER_SECONDS = 30
+CLUSTER_ANSWER_SECONDS = 30  # how long a resource deleted with its cluster waits for the cluster to say
+CLUSTER_ANSWER_RECHECK_SECONDS = 5
 
 
 def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now: datetime) -> Decision:
@@ -58,7 +60,18 @@ def finalize_resource(kind: ResourceKind, image: str, request: HookRequest, now:
         )
     cluster_name = reading.spec.clusterRef.name
     cluster = cluster_view(cluster_name, ctx.namespace, ctx.related)
-    if not cluster.present or cluster.deleting:
+    claim = tenant_claim(kind, ctx.spec, cluster_name, ctx.related)
+    if claim is not None:  # deleting the tenant in Pinot would untag the pool's instances
+        return finished(ctx, claim.reason, f"nothing was deleted in Pinot: {claim.message}", pinot_name)
+    if (
+        cluster.deleting
+        and not cluster.holding
+        and _just_deleted(request.parent.metadata.deletionTimestamp, now)
+    ):
+        # Deleted together with its cluster, whose first finalize call may not have answered yet.
+        message = f"waiting for PinotCluster {cluster_name!r}, being deleted too, to say whether it holds"
+        return ctx.respond(waiting(DELETING, message), pinot_name, [], CLUSTER_ANSWER_RECHECK_SECONDS)
+    if not cluster.present or (cluster.deleting and not cluster.holding):
         gone = "does not exist" if not cluster.present else "is being deleted"
         return finished(
             ctx,
@@ -114,6 +127,16 @@ def deletion_policy(spec: Mapping[str, Any]) -> str:
     """The policy at deletion time, read leniently: anything but an explicit Delete keeps the
     Pinot object, whatever else the spec gets wrong."""
     return "Delete" if spec.get("deletionPolicy") == "Delete" else "Retain"
+
+
+def _just_deleted(since: str | None, now: datetime) -> bool:
+    if not since:
+        return False
+    try:
+        started = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (now - started).total_seconds() < CLUSTER_ANSWER_SECONDS
 
 
 def finished(ctx: Context, reason: str, message: str, pinot_name: str) -> Decision:

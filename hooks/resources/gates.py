@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hooks import API_VERSION
+from hooks.cluster.finalize import holds_for_resources
 from hooks.conditions import find, is_true
 from hooks.contract import Observed, as_list, as_object
+from hooks.membership.tags import claimed_by
 from hooks.refusals import SpecError
 from hooks.resources.runs import Connection
 from hooks.resources.table import SchemaRequirement
@@ -40,6 +42,7 @@ class ClusterView:
     deleting: bool
     connection: Connection | None
     blocked: Blocked | None
+    holding: bool = False  # being deleted, but keeping its controller for its resources' delete Jobs
 
 
 def cluster_view(name: str, namespace: str, related: Observed) -> ClusterView:
@@ -74,7 +77,7 @@ def cluster_view(name: str, namespace: str, related: Observed) -> ClusterView:
         blocked = Blocked(
             "ClusterNotReady", f"waiting for PinotCluster {name!r} to publish status.controllerService"
         )
-    return ClusterView(True, deleting, connection, blocked)
+    return ClusterView(True, deleting, connection, blocked, deleting and holds_for_resources(cluster))
 
 
 def schema_gate(requirement: SchemaRequirement, related: Observed) -> Blocked | list[SpecError] | None:
@@ -113,3 +116,19 @@ def _synced_now(schema: Mapping[str, Any]) -> bool:
 
 def _generation(obj: Mapping[str, Any]) -> Any:
     return (obj.get("metadata") or {}).get("generation")
+
+
+def pool_claim(tenant_role: str, tenant: str, cluster_name: str, related: Observed) -> Blocked | None:
+    """A PinotTenant whose tenant a pool of its cluster names: the pool owns those instances' tags
+    (`hooks.membership.tags.claimed_by`), and the PinotTenant stands aside, in Pinot and in status."""
+    cluster = related.get(*CLUSTER, cluster_name)
+    found = claimed_by(as_object((cluster or {}).get("spec")).get("pools"), tenant_role, tenant)
+    if found is None:
+        return None
+    index, pool = found
+    return Blocked(
+        "ManagedByPool",
+        f"tenant {tenant!r} ({tenant_role.upper()}) is served by pool {pool!r} of PinotCluster "
+        f"{cluster_name!r} (spec.pools[{index}]): the pool owns its instances' tags, so this PinotTenant "
+        "changes nothing in Pinot; delete it, or take the tenant out of the pool",
+    )

@@ -53,12 +53,34 @@ def config_map(owner: Owner, run: Run) -> JsonObject:
 
 
 def job(owner: Owner, run: Run, image: str) -> JsonObject:
-    labels = owner.labels(run)
+    return job_object(
+        owner.run_name(run),
+        owner.labels(run),
+        run.operation,
+        image,
+        run.argv(),
+        run.connection.secret,
+        owner.run_name(run) if run.document is not None else None,
+    )
+
+
+def job_object(
+    name: str,
+    labels: dict[str, str],
+    container_name: str,
+    image: str,
+    args: list[str],
+    secret: str,
+    document: str | None = None,
+    deadline_seconds: int = ACTIVE_DEADLINE_SECONDS,
+) -> JsonObject:
+    """A Job running the CLI once: `args` after `pinot-control-plane`, credentials from `secret` (when
+    named), the ConfigMap `document` mounted at DOCUMENT_DIR (when named)."""
     container: JsonObject = {
-        "name": run.operation,
+        "name": container_name,
         "image": image,
         "command": ["pinot-control-plane"],
-        "args": run.argv(),
+        "args": args,
         "resources": copy.deepcopy(RESOURCES),
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -67,10 +89,10 @@ def job(owner: Owner, run: Run, image: str) -> JsonObject:
         },
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
-    if run.connection.secret:
+    if secret:
         container["env"] = [
-            _secret_env("PINOT_USERNAME", run.connection.secret, "username"),
-            _secret_env("PINOT_PASSWORD", run.connection.secret, "password"),
+            _secret_env("PINOT_USERNAME", secret, "username"),
+            _secret_env("PINOT_PASSWORD", secret, "password"),
         ]
     pod: JsonObject = {
         "automountServiceAccountToken": False,
@@ -84,21 +106,21 @@ def job(owner: Owner, run: Run, image: str) -> JsonObject:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
-    if run.document is not None:
+    if document is not None:
         container["volumeMounts"] = [{"name": DOCUMENT_VOLUME, "mountPath": DOCUMENT_DIR, "readOnly": True}]
-        pod["volumes"] = [{"name": DOCUMENT_VOLUME, "configMap": {"name": owner.run_name(run)}}]
+        pod["volumes"] = [{"name": DOCUMENT_VOLUME, "configMap": {"name": document}}]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": owner.run_name(run), "labels": labels},
+        "metadata": {"name": name, "labels": labels},
         "spec": {
-            "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
+            "activeDeadlineSeconds": deadline_seconds,
             "backoffLimit": BACKOFF_LIMIT,
             "podFailurePolicy": {
                 "rules": [
                     {
                         "action": "FailJob",
-                        "onExitCodes": {"containerName": run.operation, "operator": "In", "values": [1, 2]},
+                        "onExitCodes": {"containerName": container_name, "operator": "In", "values": [1, 2]},
                     },
                     {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
                 ]

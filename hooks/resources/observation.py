@@ -40,6 +40,8 @@ class Outcome:
     reason: str
     message: str
     http_status: int | None = None
+    # Pinot's side of a pool as a membership Job saw it (names to counts); other Jobs report none.
+    view: tuple[tuple[str, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,19 @@ def _outcome(data: Mapping[str, Any]) -> Outcome | None:
         return None
     if isinstance(status, bool) or not isinstance(status, int | None):
         status = None
-    return Outcome(str(result), reason, message, status)
+    view = data.get("view")
+    counts = (
+        tuple(
+            sorted(
+                (str(k), v)
+                for k, v in view.items()
+                if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31
+            )
+        )
+        if isinstance(view, Mapping)
+        else ()
+    )
+    return Outcome(str(result), reason, message, status, counts)
 
 
 def observe(job: Mapping[str, Any] | None, name: str, pods: Iterable[Mapping[str, Any]]) -> JobObservation:

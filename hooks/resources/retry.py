@@ -46,12 +46,17 @@ class Retry:
     resync_seconds: float
 
 
-def retry(observation: JobObservation, now: datetime, always: bool = False) -> Retry | None:
-    """None when the run is not retried (not failed, or failed for good)."""
+def retry(
+    observation: JobObservation, now: datetime, always: bool = False, backoff_seconds: int | None = None
+) -> Retry | None:
+    """None when the run is not retried (not failed, or failed for good). `backoff_seconds` retries
+    whatever the reason, after that long."""
     if observation.phase is not Phase.FAILED:
         return None
     reason = observation.outcome.reason if observation.outcome else JOB_FAILED
     backoff = DELETE_BACKOFF_SECONDS if always else BACKOFF_SECONDS.get(reason)
+    if backoff_seconds is not None:
+        backoff = backoff_seconds
     if backoff is None:
         return None
     try:

@@ -9,14 +9,16 @@ flickers never makes an applied spec run again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from hooks.contract import HookRequest
+from hooks.contract import HookRequest, Observed
 from hooks.decision import Decision
 from hooks.refusals import SpecError
 from hooks.resources import jobs
 from hooks.resources.context import Context, previous_pinot_name
-from hooks.resources.gates import Blocked, cluster_view, schema_gate
+from hooks.resources.gates import Blocked, cluster_view, pool_claim, schema_gate
 from hooks.resources.kinds import ResourceKind
 from hooks.resources.naming import name_errors
 from hooks.resources.observation import Phase, recall
@@ -39,6 +41,9 @@ def sync_resource(kind: ResourceKind, image: str, request: HookRequest, now: dat
         return invalid(ctx, errors, pinot_name)
 
     cluster = cluster_view(spec.clusterRef.name, ctx.namespace, ctx.related)
+    claim = tenant_claim(kind, ctx.spec, spec.clusterRef.name, ctx.related)
+    if claim is not None:
+        return gated(ctx, claim, pinot_name)
     blocked = cluster.blocked
     if isinstance(spec, PinotTableSpec):
         gate = schema_gate(schema_requirement(spec, desired.target, ctx.spec), ctx.related)
@@ -64,6 +69,19 @@ def sync_resource(kind: ResourceKind, image: str, request: HookRequest, now: dat
     children = jobs.children(ctx.owner, run, image, with_job=plan is None or not plan.due)
     report = run_report(observation, run.digest, pinot_name, plan)
     return ctx.respond(report, pinot_name, children, plan.resync_seconds if plan else 0)
+
+
+def tenant_claim(
+    kind: ResourceKind, spec: Mapping[str, Any], cluster: str, related: Observed
+) -> Blocked | None:
+    """For a PinotTenant: whether a pool of its cluster owns the tenant (then it changes nothing)."""
+    tenant = spec.get("tenant")
+    if kind.kind != "PinotTenant" or not isinstance(tenant, Mapping):
+        return None
+    role, name = tenant.get("tenantRole"), tenant.get("tenantName")
+    if not isinstance(role, str) or not isinstance(name, str):
+        return None
+    return pool_claim(role, name, cluster, related)
 
 
 def invalid(ctx: Context, errors: list[SpecError], pinot_name: str) -> Decision:

@@ -11,6 +11,7 @@ import yaml
 
 from hooks.cluster.sync import CHILD_TYPES
 from hooks.contract import HookRequest, type_key
+from hooks.render import completed_job_status
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -79,9 +80,12 @@ def request(parent_obj: dict[str, Any], children: list[dict[str, Any]] | None = 
 
 
 def settle(child: dict[str, Any], ready: bool = True, generation: int = 1) -> dict[str, Any]:
-    """A child as stored and reconciled by Kubernetes; StatefulSets report every pod ready."""
+    """A child as stored and reconciled by Kubernetes; StatefulSets report every pod ready, Jobs are
+    complete."""
     stored = copy.deepcopy(child)
     stored["metadata"]["namespace"] = "analytics"
+    if child["kind"] == "Job":
+        stored["status"] = completed_job_status()
     if child["kind"] == "StatefulSet":
         replicas = child["spec"]["replicas"]
         stored["metadata"]["generation"] = generation

@@ -28,12 +28,17 @@ DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
 def fresh_and_full() -> list[dict[str, Any]]:
-    """The answer on a fresh cluster, and the one with every pool present and ready."""
+    """The answer on a fresh cluster, and the one with every pool present and ready (every Job the
+    pools need in Pinot complete)."""
     first = sync_cluster(request(parent()), NOW).body
     children = [settle(c) for c in first["children"]]
-    for _ in range(5):
+    for _ in range(40):
         body = sync_cluster(request(parent(), children), NOW).body
+        ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")["status"] == "True"
+        names = [c["metadata"]["name"] for c in children]
         children = [settle(c) for c in body["children"]]
+        if ready and names == [c["metadata"]["name"] for c in children]:
+            break
     return [first, body]
 
 
@@ -58,6 +63,7 @@ def declared_child_types() -> set[tuple[str, str]]:
                     "configmaps": "ConfigMap",
                     "poddisruptionbudgets": "PodDisruptionBudget",
                     "networkpolicies": "NetworkPolicy",
+                    "jobs": "Job",
                 }
                 return {(c["apiVersion"], kinds[c["resource"]]) for c in doc["spec"]["childResources"]}
     raise AssertionError("no CompositeController for pinotclusters under metacontroller/")

@@ -26,7 +26,7 @@ def test_every_child_of_every_example_is_valid(name: str, ready: bool) -> None:
 
 def test_every_kind_is_covered_by_the_examples() -> None:
     kinds = {c["kind"] for name in cluster_examples() for c in render_children(example(name), True)[0]}
-    assert kinds == {"StatefulSet", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy"}
+    assert kinds == {"StatefulSet", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy", "Job"}
 
 
 def test_pass_through_fragments_are_validated_too() -> None:

@@ -16,26 +16,39 @@ def states(body: dict[str, object]) -> dict[str, str]:
 
 
 def test_fresh_install_creates_pools_role_by_role() -> None:
+    """A role's pools are created together, once every earlier pool is ready in Kubernetes and in
+    Pinot (its membership Jobs complete: brokers tagged, servers tagged and rebalanced)."""
     rounds = Rounds(parent())
-    created = []
-    for _ in range(6):
-        rounds.step()
-        created.append(sorted(name.removeprefix("demo-") for name in rounds.statefulsets()))
-    assert created[:5] == [
+    created: list[list[str]] = []
+    jobs_before: dict[str, list[str]] = {}
+    for _ in range(14):
+        body = rounds.step()
+        pools = sorted(name.removeprefix("demo-") for name in rounds.statefulsets())
+        for pool in pools:
+            jobs_before.setdefault(pool, sorted(name for (kind, name) in rounds.children if kind == "Job"))
+        if not created or created[-1] != pools:
+            created.append(pools)
+    assert created == [
         ["controllers"],
         ["brokers", "controllers"],
         ["brokers", "cold", "controllers", "hot"],
         ["brokers", "cold", "controllers", "hot", "minions"],
-        ["brokers", "cold", "controllers", "hot", "minions"],
     ]
-    body = rounds.step()
+    assert [name.split("-")[1:3] for name in jobs_before["hot"]] == [["brokers", "tag"]]
+    assert sorted(name.split("-")[1:3] for name in jobs_before["minions"]) == [
+        ["brokers", "tag"],
+        ["cold", "move"],
+        ["cold", "tag"],
+        ["hot", "move"],
+        ["hot", "tag"],
+    ]
     ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
 
 
 def test_image_upgrade_releases_one_pool_at_a_time_in_order() -> None:
     rounds = Rounds(parent())
-    for _ in range(6):
+    for _ in range(14):
         rounds.step()
     rounds.change(image="apachepinot/pinot:1.4.0")
     released_per_round = []
@@ -60,7 +73,7 @@ def test_image_upgrade_releases_one_pool_at_a_time_in_order() -> None:
 
 def test_held_pool_keeps_its_old_config_map_and_template() -> None:
     rounds = Rounds(parent())
-    for _ in range(6):
+    for _ in range(14):
         rounds.step()
     old_cold = copy.deepcopy(rounds.statefulsets()["demo-cold"])
     spec_pools = rounds.parent["spec"]["pools"]
@@ -79,7 +92,7 @@ def test_held_pool_keeps_its_old_config_map_and_template() -> None:
 
 def test_old_config_maps_go_once_the_pool_converged() -> None:
     rounds = Rounds(parent())
-    for _ in range(6):
+    for _ in range(14):
         rounds.step()
     for pool in rounds.parent["spec"]["pools"]:
         pool["pinot"] = {"properties": {"pinot.some.tuning": "2"}}

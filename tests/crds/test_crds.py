@@ -238,10 +238,21 @@ def test_cluster_status_fields() -> None:
         "pinotVersion",
         "upgrade",
         "warnings",
+        "removedPools",
+        "unrecognizedChildren",
     }
     pool = props["pools"]["items"]["properties"]
     assert set(pool) >= {"name", "role", "replicas", "readyReplicas", "updatedReplicas", "state", "message"}
     assert set(pool) >= {"runningVersion", "desiredVersion"}
+    assert pool["pinot"]["properties"]["phase"]["enum"] == [
+        "Waiting",
+        "Tagging",
+        "Rebalancing",
+        "Draining",
+        "Dropping",
+        "Settled",
+        "Blocked",
+    ]
     assert pool["state"]["enum"] == ["Pending", "Waiting", "RollingOut", "Ready", "Degraded"]
     assert props["pools"]["maxItems"] == node("PinotCluster", "spec", "pools")["maxItems"] == 32
 

@@ -26,6 +26,8 @@ EXPECTED = {
     "table-offline.yaml": "PinotTable",
     "table-realtime.yaml": "PinotTable",
     "tenant.yaml": "PinotTenant",
+    "schema-metrics.yaml": "PinotSchema",
+    "table-metrics-tiered.yaml": "PinotTable",
 }
 
 
@@ -99,6 +101,7 @@ def test_heterogeneous_cluster_shows_layering_and_two_kinds_of_servers() -> None
     assert hot_k8s["storage"]["size"] != cold_k8s["storage"]["size"]
     assert hot_k8s["nodeSelector"] != cold_k8s["nodeSelector"]
     assert hot["pinot"]["properties"] != cold["pinot"]["properties"]
+    assert (hot["tenant"], cold["tenant"]) == ("hot", "cold")
     assert set(spec["defaults"]) >= {"common", "controller", "broker", "server", "minion"}
     assert spec["auth"]["secretRef"]["name"] == load("auth-secret.yaml")["metadata"]["name"]
 
@@ -112,7 +115,14 @@ def test_auth_secret_has_username_and_password() -> None:
 def test_pinot_objects_reference_the_example_cluster_and_schema() -> None:
     cluster = load("cluster-heterogeneous.yaml")["metadata"]["name"]
     schema = load("schema.yaml")
-    for name in ("schema.yaml", "table-offline.yaml", "table-realtime.yaml", "tenant.yaml"):
+    for name in (
+        "schema.yaml",
+        "table-offline.yaml",
+        "table-realtime.yaml",
+        "tenant.yaml",
+        "schema-metrics.yaml",
+        "table-metrics-tiered.yaml",
+    ):
         assert load(name)["spec"]["clusterRef"]["name"] == cluster, name
     for name in ("table-offline.yaml", "table-realtime.yaml"):
         assert load(name)["spec"]["schemaRef"]["name"] == schema["metadata"]["name"], name
@@ -204,3 +214,16 @@ def test_the_quickstart_is_small() -> None:
     limits = spec["defaults"]["common"]["kubernetes"]["resources"]["limits"]["memory"]
     assert limits == "1Gi"
     assert "limits" in spec["zookeeper"]["managed"]["resources"]
+
+
+def test_the_tiered_table_lives_on_the_pools_tenants() -> None:
+    """Its tenant and its tier's tag are those of the two server pools of the heterogeneous cluster."""
+    pools = {p["name"]: p for p in load("cluster-heterogeneous.yaml")["spec"]["pools"]}
+    table = load("table-metrics-tiered.yaml")["spec"]["table"]
+    assert table["tenants"]["server"] == pools["servers-hot"]["tenant"]
+    [tier] = table["tierConfigs"]
+    assert tier["serverTag"] == f"{pools['servers-cold']['tenant']}_OFFLINE"
+    assert table["tableName"] == load("schema-metrics.yaml")["spec"]["schema"]["schemaName"]
+    assert int(table["segmentsConfig"]["replication"]) <= min(
+        pools["servers-hot"]["replicas"], pools["servers-cold"]["replicas"]
+    )

@@ -51,8 +51,13 @@ CONTROLLERS: dict[str, JsonObject] = {
             ("v1", "configmaps"): "InPlace",
             ("policy/v1", "poddisruptionbudgets"): "InPlace",
             ("networking.k8s.io/v1", "networkpolicies"): "InPlace",
+            ("batch/v1", "jobs"): "OnDelete",
         },
-        "hooks": {"sync": "/sync/pinotcluster"},
+        "hooks": {
+            "sync": "/sync/pinotcluster",
+            "finalize": "/finalize/pinotcluster",
+            "customize": "/customize/pinotcluster",
+        },
         "resync": 60,
     },
     **{

@@ -195,3 +195,41 @@ def test_the_sync_path_finalizes_when_metacontroller_says_so(kind: str) -> None:
 
     body = call(deleting(kind, "Retain"), finalizing=True, hook="sync").body
     assert body["finalized"] is True
+
+
+def holding_cluster() -> JsonObject:
+    """A PinotCluster being deleted that keeps its controller for its resources' delete Jobs."""
+    found = cluster(deleting=True)
+    found["status"]["conditions"].append(
+        {
+            "type": "Deleting",
+            "status": "True",
+            "reason": "WaitingForResources",
+            "message": "the controller is kept until PinotTable events-offline (deletionPolicy Delete) ...",
+            "lastTransitionTime": "2026-11-25T11:00:00Z",
+        }
+    )
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_cluster_deleted_together_but_holding_still_takes_the_delete_job(kind: str) -> None:
+    related = [holding_cluster(), *default_related(kind)[1:]]
+    body = finalize_call(deleting(kind), related=related)
+
+    assert body["finalized"] is False
+    assert the_job(body)["spec"]["template"]["spec"]["containers"][0]["args"][0] == "delete"
+
+
+def test_deleted_together_with_its_cluster_a_resource_first_waits_for_the_cluster_to_say() -> None:
+    obj = deleting("PinotTable")
+    obj["metadata"]["deletionTimestamp"] = "2026-11-25T11:59:50Z"
+    related = [cluster(deleting=True), *default_related("PinotTable")[1:]]
+
+    early = finalize_call(obj, related=related)
+    assert (early["finalized"], early["children"], early["resyncAfterSeconds"]) == (False, [], 5)
+    assert "being deleted too, to say whether it holds" in condition(early, "Ready")["message"]
+
+    late = finalize_call(obj, related=related, now=NOW + timedelta(seconds=30))
+    assert late["finalized"] is True
+    assert condition(late, "Ready")["reason"] == "ClusterNotFound"

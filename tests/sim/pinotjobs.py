@@ -39,8 +39,13 @@ def run_cli(invocation: Invocation, transport: httpx.BaseTransport | None) -> Ru
         known = {*invocation.files, invocation.termination_message_path}
         argv = [str(inside(arg)) if arg in known else arg for arg in invocation.argv[1:]]
         logs = io.StringIO()
+        waited = [0.0]  # the command's clock moves only when it sleeps: its waits end at once
+
+        def sleep(seconds: float) -> None:
+            waited[0] += seconds
+
         with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs):
-            code = command.main(argv, transport, sleep=lambda seconds: None, environ=invocation.env)
+            code = command.main(argv, transport, sleep=sleep, environ=invocation.env, clock=lambda: waited[0])
         message = termination.read_text(encoding="utf-8") if termination.exists() else ""
         return RunResult(code, message, logs.getvalue())
 

@@ -51,23 +51,39 @@ def assert_clean(sim: Simulation) -> None:
 
 
 def test_fresh_install_creates_pools_role_by_role(sim: Simulation) -> None:
+    """A role's pools are created together once every earlier pool is ready, in Kubernetes and in
+    Pinot: its membership Jobs (one at a time per role, one step each) tagged its instances, and
+    rebalanced the tables of a server pool."""
     sim.apply(specs.cluster())
     sim.run_until(lambda: specs.is_ready(sim), 30)
 
     created = {
-        w.key.name: w.step
+        w.key.name.rsplit("-", 1)[0] if w.key.kind == "Job" else w.key.name: w.step
         for w in sim.api.writes
-        if w.verb == "create" and w.key.kind == "StatefulSet" and w.actor == "metacontroller"
+        if w.verb == "create" and w.key.kind in ("StatefulSet", "Job") and w.actor == "metacontroller"
     }
     assert created == {
         "pinot-controllers": 0,
         "pinot-brokers": 1,
-        "pinot-hot": 2,
-        "pinot-cold": 2,  # both server pools together
-        "pinot-minions": 3,
+        "pinot-brokers-tag": 2,  # the brokers' pods are ready
+        "pinot-hot": 3,
+        "pinot-cold": 3,  # both server pools together
+        "pinot-hot-tag": 4,
+        "pinot-hot-move": 5,
+        "pinot-cold-tag": 6,
+        "pinot-cold-move": 7,
+        "pinot-minions": 8,
+        "pinot-minions-tag": 9,
     }
     assert specs.condition(sim, "Ready") is not None
     assert set(states(sim).values()) == {"Ready"}
+    assert {p["name"]: p.get("pinot", {}).get("phase") for p in specs.live(sim)["status"]["pools"]} == {
+        "controllers": None,
+        "brokers": "Settled",
+        "hot": "Settled",
+        "cold": "Settled",
+        "minions": "Settled",
+    }
     assert_clean(sim)
 
 
@@ -196,40 +212,55 @@ def test_adding_a_pool_creates_it_and_leaves_the_others_alone(sim: Simulation) -
     sim.run_until(lambda: specs.is_ready(sim), 10)
 
     assert specs.ready_pods(sim, "warm") == 2
-    assert sorted(metacontroller_writes(sim, mark)) == sorted(
+    writes = [w.rsplit("-", 1)[0] if "Job" in w else w for w in metacontroller_writes(sim, mark)]
+    assert sorted(writes) == sorted(
         [
             "create ConfigMap.v1 analytics/" + specs.pod_config_map(sim, specs.pods(sim, "warm")[0]),
             "create PodDisruptionBudget.policy/v1 analytics/pinot-warm",
             "create Service.v1 analytics/pinot-warm-headless",
             "create StatefulSet.apps/v1 analytics/pinot-warm",
+            "create Job.batch/v1 analytics/pinot-warm-tag",
+            "create Job.batch/v1 analytics/pinot-warm-move",
         ]
     )
     assert_clean(sim)
 
 
-def test_removing_a_pool_scales_it_to_zero_then_deletes_it(sim: Simulation) -> None:
+def test_removing_a_pool_drains_it_in_pinot_then_deletes_it(sim: Simulation) -> None:
+    """Pinot lets go first (drain Job), then the pods go, then Helix forgets the instances (drop Job),
+    and only then the StatefulSet and its companions are deleted; the PVCs stay."""
     obj = install(sim)
     mark = len(sim.api.writes)
     pools = [p for p in obj["spec"]["pools"] if p["name"] != "cold"]
     sim.apply(specs.with_spec(obj, pools=pools))
+    removing = specs.live(sim)["status"]["removedPools"]
+    assert [(r["name"], r["role"], r["phase"]) for r in removing] == [("cold", "server", "Draining")]
     sim.run_until(lambda: specs.is_ready(sim), 10)
 
     events = [
-        (w.actor, w.verb, w.key.kind, w.key.name)
+        (w.actor, w.verb, w.key.kind, w.key.name.rsplit("-", 1)[0] if w.key.kind == "Job" else w.key.name)
         for w in sim.api.writes[mark:]
-        if "cold" in w.key.name and w.verb in ("update", "delete") and not w.noop
+        if "cold" in w.key.name and w.verb in ("create", "update", "delete") and not w.noop
     ]
+    drain = events.index(("metacontroller", "create", "Job", "pinot-cold-drain"))
     scaled = events.index(("metacontroller", "update", "StatefulSet", "pinot-cold"))
     pod_gone = events.index(("statefulset-controller", "delete", "Pod", "pinot-cold-0"))
+    drop = events.index(("metacontroller", "create", "Job", "pinot-cold-drop"))
     deleted = events.index(("metacontroller", "delete", "StatefulSet", "pinot-cold"))
-    assert scaled < pod_gone < deleted, events
-    assert not any(actor == "garbage-collector" and kind == "Pod" for actor, _, kind, _ in events)
+    assert drain < scaled < pod_gone < drop < deleted, events
+    assert not any(
+        actor == "garbage-collector" and kind == "Pod" and name == "pinot-cold-0"
+        for actor, _, kind, name in events
+    )
     leftovers = [
         f"{o['kind']}/{o['metadata']['name']}"
         for o in sim.api.all_objects()
         if (o["metadata"].get("labels") or {}).get("pinot.controlplane.dev/pool") == "cold"
+        or (o["metadata"].get("labels") or {}).get("pinot.controlplane.dev/membership-pool") == "cold"
     ]
     assert leftovers == []
+    assert sim.pinot is not None and not [i for i in sim.pinot.instances if "pinot-cold-" in i]
+    assert "removedPools" not in specs.live(sim)["status"]
     assert_clean(sim)
 
 

@@ -83,7 +83,7 @@ def pinot() -> FakePinot:
 @contextlib.contextmanager
 def running(pinot: FakePinot, *checks: Callable[[Simulation], invariants.Observer]) -> Iterator[Simulation]:
     """A simulation with a Ready PinotCluster, Jobs bound to the CLI against `pinot`."""
-    with Simulation(job_bindings=[cli_binding(pinot.transport())]) as sim:
+    with Simulation(job_bindings=[cli_binding(pinot.transport())], pinot=pinot) as sim:
         invariants.install(sim, *checks)
         sim.apply(specs.cluster())
         sim.run_until(lambda: specs.is_ready(sim), 30)
@@ -246,9 +246,35 @@ def test_a_tenant_without_spare_instances_reports_pinots_answer_and_retries(pino
 
 
 def test_resource_hooks_are_at_a_fixed_point_after_each_sync(pinot: FakePinot) -> None:
-    with Simulation(job_bindings=[cli_binding(pinot.transport())]) as sim:
+    with Simulation(job_bindings=[cli_binding(pinot.transport())], pinot=pinot) as sim:
         invariants.install(sim, invariants.fixed_point)
         sim.apply(specs.cluster())
         sim.run_until(lambda: specs.is_ready(sim), 30)
         sim.apply(example("schema.yaml"))
         sim.step(3)
+
+
+def test_deleting_a_cluster_with_its_resources_deletes_them_from_pinot_before_it_goes(
+    world: Simulation, pinot: FakePinot
+) -> None:
+    """`kubectl delete -f` of a whole directory: the cluster's finalizer keeps its controller while
+    the table deleted with it deletes its Pinot table; then everything goes (the schema, Retain,
+    stays in Pinot)."""
+    world.apply(example("schema.yaml"))
+    world.apply(example("table-offline.yaml", deletionPolicy="Delete"))
+    world.run_until(lambda: ready(world, "PinotTable", "events-offline"), 15)
+    for doomed in (key("PinotTable", "events-offline"), key("PinotSchema", "events"), specs.cluster_key()):
+        world.api.delete(doomed, "kubectl")
+    world.settle()
+    held = specs.live(world)
+    assert (
+        next(c for c in held["status"]["conditions"] if c["type"] == "Deleting")["reason"]
+        == "WaitingForResources"
+    )
+
+    world.run_until(lambda: world.api.get_key(specs.cluster_key()) is None, 30)
+    assert ("events", "OFFLINE") not in pinot.tables
+    assert "events" in pinot.schemas
+    deletes = [f"{r.method} {r.url.path}" for r in pinot.requests if r.method == "DELETE"]
+    assert deletes == ["DELETE /tables/events"]
+    assert world.api.list("apps/v1", "StatefulSet", specs.NAMESPACE) == []

@@ -45,13 +45,21 @@ def body(children: list[JsonObject], status: JsonObject | None = None, **extra: 
     }
 
 
+def _no_related(request: CustomizeRequest, now: datetime) -> Decision:
+    return Decision({"relatedResources": []}, "stand-in")
+
+
+# The PinotCluster's customize hook, for apps that stand in for the product's.
+NO_RELATED = Route("/customize/pinotcluster", "stand-in-customize", CustomizeRequest, _no_related)
+
+
 class StandIn:
     """A hook app whose sync answers are set by the test, recording every request it gets."""
 
     def __init__(self, path: str = "/sync/pinotcluster") -> None:
         self.answer: Answer = lambda request: body([])
         self.requests: list[HookRequest] = []
-        self.app = create_app(routes=[Route(path, "stand-in", HookRequest, self._handle)])
+        self.app = create_app(routes=[Route(path, "stand-in", HookRequest, self._handle), NO_RELATED])
 
     def _handle(self, request: HookRequest, now: datetime) -> Decision:
         self.requests.append(request)
@@ -400,6 +408,7 @@ def test_requests_key_children_by_name_in_v1_and_namespace_slash_name_in_v2(stan
             "ConfigMap.v1",
             "PodDisruptionBudget.policy/v1",
             "NetworkPolicy.networking.k8s.io/v1",
+            "Job.batch/v1",
         }
         keys[version] = list(last.children["ConfigMap.v1"])
     assert keys == {"v1": ["c"], "v2": [f"{NAMESPACE}/c"]}
@@ -445,7 +454,7 @@ def test_a_failing_hook_is_retried_and_nothing_is_touched_meanwhile() -> None:
         calls.append(now)
         raise RuntimeError("boom")
 
-    app = create_app(routes=[Route("/sync/pinotcluster", "explode", HookRequest, explode)])
+    app = create_app(routes=[Route("/sync/pinotcluster", "explode", HookRequest, explode), NO_RELATED])
     with Simulation(app=app) as sim:
         sim.apply(cluster())
         sim.step(2)
@@ -496,8 +505,8 @@ def test_an_integral_float_in_status_costs_a_write_every_sync(stand_in: StandIn)
 
 
 def test_an_undeclared_child_type_is_a_contract_violation(stand_in: StandIn) -> None:
-    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {}}
-    stand_in.answer = lambda request: body([job])
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "v"}}
+    stand_in.answer = lambda request: body([secret])
     with simulate(stand_in) as sim, pytest.raises(ContractViolation, match="not a declared child type"):
         sim.apply(cluster())
 

@@ -32,6 +32,9 @@ from tests.sim.controllers import JobBinding, JobController, ReadyPolicy, Statef
 from tests.sim.hookclient import HookClient
 from tests.sim.kinds import Registry
 from tests.sim.metacontroller import HotLoop, Metacontroller, SyncRecord
+from tests.sim.pinotjobs import cli_binding
+from tests.sim.pinotmirror import PinotMirror
+from tests.support.fake_pinot import FakePinot
 
 JsonObject = dict[str, Any]
 USER = "kubectl"
@@ -83,8 +86,13 @@ class Simulation:
     options: SimOptions = field(default_factory=SimOptions)
     app: FastAPI | None = None
     job_bindings: Iterable[JobBinding] = ()
+    # The Pinot controller the Jobs talk to; its instances follow the pods (`pinotmirror`). Without
+    # bindings, every Job runs the product's CLI against it.
+    pinot: FakePinot | None = None
 
     def __post_init__(self) -> None:
+        self.pinot = self.pinot or FakePinot(brokers=0, servers=0)
+        bindings = list(self.job_bindings) or [cli_binding(self.pinot.transport())]
         self.clock = SimClock()
         self.rng = random.Random(self.options.seed)
         self.registry = Registry.default()
@@ -110,8 +118,9 @@ class Simulation:
         )
         self.statefulsets = StatefulSetController(self.api, self.clock, self.ready)
         self.jobs = JobController(
-            self.api, self.clock, list(self.job_bindings), run_after_steps=self.options.job_run_after_steps
+            self.api, self.clock, bindings, run_after_steps=self.options.job_run_after_steps
         )
+        self.mirror = PinotMirror(self.api, self.pinot)
         self.settle_hooks: list[Callable[[Simulation], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -161,6 +170,7 @@ class Simulation:
                 while changed and self.metacontroller.process():
                     pass
             changed |= self.statefulsets.reconcile_all()
+            self.mirror.sync()
             changed |= self.jobs.reconcile_all()
             changed |= self.api.collect_garbage()
             for hook in self.settle_hooks:

@@ -24,6 +24,8 @@ What it models, because the code under test depends on it:
 - Tenants are tags on instances: create/update retag *untagged* instances (500 "Failed to create tenant"
   when too few), `GET` answers 404 without instances, `DELETE` needs `type` and a tenant no table uses.
 - Optional basic auth: 401 without valid credentials, 403 for a read-only user writing.
+- Instances, segments, rebalances, liveness and minion subtasks as membership Jobs see them: see
+  `fake_membership.py` (`version="0.11"` or `"1.3"` picks how a rebalance is followed).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+
+from tests.support.fake_membership import Answer, FakeMembership, MembershipState
 
 __all__ = ["FakePinot", "Fault"]
 
@@ -68,6 +72,7 @@ TABLE_KEYS = {
     "dimensionTableConfig",
     "tunerConfigs",
     "tierOverwrites",
+    "customConfig",
 }
 UNTAGGED = {"BROKER": "broker_untagged", "SERVER": "server_untagged"}
 DEFAULT_TENANT = "DefaultTenant"
@@ -75,13 +80,7 @@ DEFAULT_TENANT = "DefaultTenant"
 Json = dict[str, Any]
 
 
-class PinotAnswer(Exception):
-    """Raised inside a handler to answer with Pinot's error shape."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+PinotAnswer = Answer  # raised inside a handler to answer with Pinot's error shape
 
 
 @dataclass
@@ -103,7 +102,7 @@ class Fault:
         )
 
 
-class FakePinot:
+class FakePinot(FakeMembership):
     def __init__(
         self,
         *,
@@ -114,6 +113,8 @@ class FakePinot:
         read_only_users: Mapping[str, str] | None = None,
         min_replicas: int = 1,
         table_get_404: bool = True,
+        version: str = "0.11",
+        cluster_name: str = "pinot",
     ) -> None:
         """`tenant_isolation` tags new instances DefaultTenant (Pinot's default), else untagged.
 
@@ -132,6 +133,7 @@ class FakePinot:
         """Names with type of tables whose segments were reloaded, in order."""
         self.requests: list[httpx.Request] = []
         self.faults: list[Fault] = []
+        self.membership = MembershipState(cluster_name=cluster_name, version=version)
         self.add_instances("BROKER", brokers)
         self.add_instances("SERVER", servers)
 
@@ -175,6 +177,7 @@ class FakePinot:
         added = [f"{prefix}-{existing + i}_{port}" for i in range(count)]
         for name in added:
             self.instances[name] = set(tags)
+            self.membership.live.add(name)
         return added
 
     def tagged(self, tag: str) -> list[str]:
@@ -220,9 +223,12 @@ class FakePinot:
             raise PinotAnswer(403, "Permission is denied for " + request.method + " " + request.url.path)
         raise PinotAnswer(401, "HTTP 401 Unauthorized")
 
-    def _route(self, request: httpx.Request) -> Json:
+    def _route(self, request: httpx.Request) -> Json | list[Any]:
         parts = [unquote(p) for p in request.url.raw_path.decode().split("?")[0].split("/") if p]
         params = request.url.params
+        found = self.route_membership(request, parts, params)
+        if found is not None:
+            return found
         match request.method, parts:
             case "GET", ["schemas", name]:
                 return self.get_schema(name)
@@ -327,6 +333,7 @@ class FakePinot:
             raise PinotAnswer(409, f"Table config for {raw}_{kind} already exists")
         self._check_tenant_tags(raw, kind, config)
         self.tables[raw, kind] = self._table_with_defaults(raw, kind, config)
+        self.serve(raw, kind)
         return {"unrecognizedProperties": unrecognized, "status": f"Table {raw}_{kind} successfully added"}
 
     def get_table(self, name: str, type_param: str | None) -> Json:
@@ -358,6 +365,9 @@ class FakePinot:
     def delete_table(self, name: str, type_param: str | None) -> Json:
         raw, kinds = _halves(name, type_param)
         deleted = [f"{raw}_{kind}" for kind in kinds if self.tables.pop((raw, kind), None) is not None]
+        for name in deleted:
+            for views in (self.membership.ideal, self.membership.external, self.membership.broker_resource):
+                views.pop(name, None)
         if not deleted:
             raise PinotAnswer(
                 404, f"Table '{raw}' with type {type_param.upper() if type_param else None} does not exist"
