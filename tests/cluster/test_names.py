@@ -183,7 +183,7 @@ def test_valid_names_pass_both(path: Path, value: Any) -> None:
 def settled() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A cluster whose every pool is up, and its children as stored."""
     rounds = Rounds(parent())
-    for _ in range(8):
+    for _ in range(20):
         rounds.step()
     return rounds.parent, list(rounds.children.values())
 
@@ -235,7 +235,7 @@ def test_a_spread_constraint_with_its_own_selector_is_kept() -> None:
 def test_the_rendered_example_spreads_every_pool_by_its_own_pods() -> None:
     cluster = example("cluster-heterogeneous.yaml")
     rounds = Rounds(cluster)
-    for _ in range(8):
+    for _ in range(20):
         body = rounds.step()
     statefulsets = [c for c in body["children"] if c["kind"] == "StatefulSet"]
     assert len(statefulsets) == 5

@@ -24,14 +24,14 @@ def test_a_fresh_cluster_has_no_pool_ready_and_the_spec_image_version() -> None:
 
 def test_pools_become_ready_one_role_after_another() -> None:
     rounds = Rounds(parent())
-    seen = [rounds.step()["status"]["poolsReady"] for _ in range(6)]
+    seen = [rounds.step()["status"]["poolsReady"] for _ in range(16)]
     assert seen[0] == "0/5" and seen[-1] == "5/5"
     assert seen == sorted(seen, key=lambda text: int(text.split("/")[0]))
 
 
 def test_a_pool_that_never_gets_ready_is_not_counted() -> None:
     rounds = Rounds(parent(), never_ready=frozenset({"cold"}))
-    for _ in range(6):
+    for _ in range(16):
         body = rounds.step()
     assert body["status"]["poolsReady"] == "3/5"  # cold never ready, minions wait behind it
 

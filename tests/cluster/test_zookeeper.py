@@ -43,7 +43,7 @@ def converged(body: JsonObject) -> list[JsonObject]:
 
 def installed(spec: JsonObject) -> tuple[JsonObject, list[JsonObject]]:
     rounds = Rounds(parent(spec))
-    for _ in range(8):
+    for _ in range(20):
         rounds.step()
     return rounds.parent, list(rounds.children.values())
 
@@ -80,7 +80,7 @@ def test_the_controller_pool_is_created_once_every_server_is_ready() -> None:
 
 def test_pinot_is_given_every_server_and_no_chroot() -> None:
     rounds = Rounds(parent(managed_spec(replicas=3)))
-    for _ in range(8):
+    for _ in range(20):
         body = rounds.step()
     hosts = [f"{ZK}-{n}.{ZK}-headless.analytics.svc:2181" for n in range(3)]
     assert connect_string("demo", "analytics", 3) == ",".join(hosts)
@@ -143,7 +143,7 @@ def test_every_child_passes_the_kubernetes_schemas() -> None:
     spec["imagePullSecrets"] = [{"name": "registry"}]
     spec["imagePullPolicy"] = "IfNotPresent"
     rounds = Rounds(parent(spec))
-    for _ in range(8):
+    for _ in range(20):
         body = rounds.step()
     assert condition(body, "Ready")["status"] == "True"
     assert [p for child in body["children"] for p in strict_errors(child)] == []
@@ -161,7 +161,7 @@ def test_an_answer_fed_back_is_a_fixed_point() -> None:
 def test_an_image_change_rolls_the_ensemble_before_any_pool() -> None:
     obj = parent(managed_spec())
     rounds = Rounds(obj)
-    for _ in range(8):
+    for _ in range(20):
         rounds.step()
     rounds.parent["spec"]["zookeeper"]["managed"]["image"] = "zookeeper:3.9.4"
     rounds.parent["spec"]["image"] = "apachepinot/pinot:1.4.0"
