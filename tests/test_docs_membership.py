@@ -139,3 +139,10 @@ def test_names_the_docs_give_are_the_codes() -> None:
             "UnrecognizedChildren",
         }, reason
     assert completed_job_status()["conditions"][0]["type"] == "Complete"
+
+
+def test_the_guides_patches_name_the_pools_they_say() -> None:
+    pools = yaml.safe_load((ROOT / "examples" / "cluster-heterogeneous.yaml").read_text())["spec"]["pools"]
+    paths = [int(n) for n in re.findall(r'"path":"/spec/pools/(\d+)/replicas"', GUIDE)]
+    assert [pools[n]["name"] for n in paths] == ["servers-hot", "servers-cold"]
+    assert (pools[paths[0]]["replicas"], pools[paths[1]]["replicas"]) == (4, 2)  # grown to 5, shrunk to 1
