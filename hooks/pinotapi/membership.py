@@ -112,10 +112,10 @@ class _Operation:
         return [i for i in instances if i.ordinal >= self.request.keep]
 
     def succeeded(self, reason: Reason, message: str, view: dict[str, int]) -> Outcome:
-        return Outcome.succeeded(reason, self.request.name, message, None, view)
+        return Outcome.succeeded(reason, self.request.name, message).with_view(view)
 
     def failed(self, reason: Reason, message: str, view: dict[str, int]) -> Outcome:
-        return Outcome.failed(reason, self.request.name, message, None, view)
+        return Outcome.failed(reason, self.request.name, message).with_view(view)
 
     def everyone_else(self, excluded: set[str]) -> dict[str, set[str]]:
         """The current tags of every instance of the cluster not in `excluded` (all pools, all roles)."""

@@ -93,25 +93,13 @@ class Outcome:
 
     @classmethod
     def succeeded(
-        cls,
-        reason: Reason,
-        pinot_name: str,
-        message: str,
-        http_status: int | None = None,
-        view: dict[str, int] | None = None,
+        cls, reason: Reason, pinot_name: str, message: str, http_status: int | None = None
     ) -> Outcome:
-        return cls("Succeeded", reason, message, http_status, pinot_name, view)
+        return cls("Succeeded", reason, message, http_status, pinot_name)
 
     @classmethod
-    def failed(
-        cls,
-        reason: Reason,
-        pinot_name: str,
-        message: str,
-        http_status: int | None = None,
-        view: dict[str, int] | None = None,
-    ) -> Outcome:
-        return cls("Failed", reason, message, http_status, pinot_name, view)
+    def failed(cls, reason: Reason, pinot_name: str, message: str, http_status: int | None = None) -> Outcome:
+        return cls("Failed", reason, message, http_status, pinot_name)
 
     def with_view(self, view: dict[str, int]) -> Outcome:
         return replace(self, view=dict(view))

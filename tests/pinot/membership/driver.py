@@ -24,6 +24,7 @@ import contextlib
 import copy
 import io
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from ..harness import (
     http_status,
     java_binary,
     java_command,
+    run_init_containers,
     start_process,
     stop_processes,
     wait_until,
@@ -226,17 +228,22 @@ class HookDriver:
                 continue
             rendered = statefulset_role(role, sts, configmaps)
             where = self.workdir / f"{pool}-{ordinal}"
-            overlaid = apply_overlay(rendered, zk_port=self.zk_port, ports=self.ports, role_dir=where)
-            problems = overlay_violations(overlaid, zk_port=self.zk_port, role_dir=where)
+            zk = f"{LOOPBACK}:{self.zk_port}"
+            shared = self.workdir / "shared"
+            overlaid = apply_overlay(rendered, zk=zk, ports=self.ports, role_dir=where, shared_dir=shared)
+            problems = overlay_violations(overlaid, zk=zk, role_dir=where, shared_dir=shared)
             if problems:
                 raise PinotStartError("the overlay changed more than it may:\n" + "\n".join(problems))
             for chroot in zk_chroots({role: rendered}):
                 zk_ensure_path(self.zk_port, chroot)
             overlaid.conf_path.parent.mkdir(parents=True, exist_ok=True)
             overlaid.conf_path.write_text(overlaid.conf_text, encoding="utf-8")
-            process = start_process(
-                f"{pool}-{ordinal}", java_command(self.classpath, overlaid.jvm_options, overlaid.args), where
-            )
+            for path, text in overlaid.files.items():
+                path.write_text(text, encoding="utf-8")
+            cwd = overlaid.conf_path.parent.parent
+            run_init_containers(f"{pool}-{ordinal}", overlaid, cwd)
+            command = java_command(self.classpath, overlaid.jvm_options, overlaid.args)
+            process = start_process(f"{pool}-{ordinal}", command, cwd, {**os.environ, **overlaid.env})
             self.pods[(pool, ordinal)] = Pod(pool, ordinal, role, overlaid, process)
             self.log(f"driver: started {pool}-{ordinal} ({role}, pid {process.pid})")
 
