@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ..documents import example_spec
+from ..documents import example_spec, schema_spec, table_spec
 from ..jobs import JobRunner
 from .data import QueryLoop, load_segments, schema, table, wait_online
 from .driver import HookDriver
@@ -80,9 +80,8 @@ def test_the_pools_join_pinot_with_their_tenants(driver: HookDriver) -> None:
 
 def test_each_tenants_table_lands_on_its_pool(driver: HookDriver, jobs: JobRunner, classpath: str) -> None:
     for name, tenant in ((HOT, "hot"), (COLD, "cold")):
-        assert jobs.apply("schema", {"schema": schema(name)}).reason == "Created"
-        spec = {"table": table(name, tenant, 1), "schemaRef": {"name": name}}
-        assert jobs.apply("table", spec).reason == "Created"
+        assert jobs.apply("schema", schema_spec(schema(name))).reason == "Created"
+        assert jobs.apply("table", table_spec(table(name, tenant, 1))).reason == "Created"
         ROWS[name] = load_segments(
             classpath, driver.workdir, driver.first("controller").overlaid.port, name, tenant, 1, SEGMENTS
         )
