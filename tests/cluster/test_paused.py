@@ -18,7 +18,7 @@ def test_paused_with_a_pending_change_reports_ready_pools_at_their_current_revis
     for _ in range(14):
         settled = rounds.step()
     revisions = {p["name"]: p["revision"] for p in settled["status"]["pools"]}
-    rounds.change(paused=True, image="apachepinot/pinot:9.9.9")
+    rounds.change(paused=True, image="mirror.example/apachepinot/pinot:1.3.0")
 
     body = rounds.step()
 
