@@ -82,7 +82,8 @@ def jobs(sim: Simulation, pool: str) -> list[str]:
 
 
 class PodsGoEmpty:
-    """Checks, whenever a server pod is gone, that Pinot held nothing on its instance any more."""
+    """Checks, whenever a server pod is gone for good (its ordinal beyond its StatefulSet's replicas),
+    that Pinot held nothing on its instance any more."""
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
@@ -97,6 +98,9 @@ class PodsGoEmpty:
         }
         for pod in sorted(self.seen - now):
             pool, ordinal = pod.removeprefix("pinot-").rsplit("-", 1)
+            sts = specs.statefulset(sim, pool)
+            if sts is not None and int(ordinal) < int(sts["spec"]["replicas"]):
+                continue  # restarted by a rollout: the StatefulSet controller brings it back
             held = pinot_of(sim).segments_on(server(pool, int(ordinal)))
             assert held == 0, f"pod {pod} went while Pinot still had {held} segments on it"
             self.gone.append(pod)
@@ -285,3 +289,45 @@ def test_a_hook_restarted_in_the_middle_of_a_drain_carries_on_from_what_it_obser
     assert len(drains) == 1 and drains[0] in created  # the drain ran once, not again
     assert replicas(world, "hot") == 1
     assert segments(pinot, "hot", 1) == [6]
+
+
+def test_a_scale_in_asked_with_a_version_change_drains_first_and_rolls_what_is_left(
+    world: Simulation,
+) -> None:
+    """Both at once: the drain runs beside the controllers' and brokers' upgrade (Pinot moves segments
+    among the old servers, keeping every copy until its new one serves), the servers then roll with the
+    pods that are left, and no server pod goes while it holds segments."""
+    pinot = pinot_of(world)
+    obj = specs.live(world)
+    watcher = PodsGoEmpty(world)
+    world.settle_hooks.append(watcher)
+    watcher(world)
+    seen: list[tuple[str, str, int, tuple[str, ...]]] = []
+
+    def record(sim: Simulation) -> None:
+        hot = pool_status(sim, "hot")
+        images = tuple(
+            specs.pod_image(p)
+            for p in sorted(sim.api.peek("v1", "Pod", specs.NAMESPACE), key=lambda p: p["metadata"]["name"])
+            if (p["metadata"].get("labels") or {}).get("pinot.controlplane.dev/pool") == "hot"
+        )
+        progressing = (specs.condition(sim, "Progressing") or {}).get("reason", "")
+        entry = (progressing, hot.get("pinot", {}).get("phase", ""), replicas(sim, "hot"), images)
+        if not seen or seen[-1] != entry:
+            seen.append(entry)
+
+    world.settle_hooks.append(record)
+    world.apply(specs.edit_pool(specs.with_spec(obj, image="apachepinot/pinot:1.3.0"), "hot", replicas=1))
+    world.run_until(lambda: specs.is_ready(world), 80)
+
+    old, new = ("apachepinot/pinot:1.2.0",), ("apachepinot/pinot:1.3.0",)
+    # The drain and the drop happen while the servers still run 1.2.0; one pod is left to roll.
+    assert ("UpgradingControllers", "Draining", 2, old * 2) in seen
+    assert [entry[3] for entry in seen if entry[1] == "Dropping"] == [old]
+    assert seen[-1] == ("Complete", "Settled", 1, new)
+    assert watcher.gone == ["pinot-hot-1"]
+    assert segments(pinot, "hot", 1) == [6]
+    assert pinot.unserved_moves("events_OFFLINE") == []
+    assert server("hot", 1) not in pinot.instances
+    hot = pool_status(world, "hot")
+    assert (hot["runningVersion"], hot["desiredVersion"]) == ("1.3.0", "1.3.0")
