@@ -26,6 +26,7 @@ from hooks.cluster.spec import (
     Role,
 )
 from hooks.cluster.versions import pool_version
+from hooks.membership.tags import startup_properties
 from hooks.memo import Memo
 
 JsonObject = dict[str, Any]
@@ -136,7 +137,7 @@ def resolve_pool(spec: PinotClusterSpec, pool: Pool, index: int) -> PoolSettings
         index=index,
         replicas=pool.replicas,
         image=image,
-        pinot=merge_pinot([*(layer.pinot for layer in layers), pool.pinot]),
+        pinot=merge_pinot([*startup_properties(pool), *(layer.pinot for layer in layers), pool.pinot]),
         kubernetes=_merged_kubernetes((*(layer.kubernetes for layer in layers), pool.kubernetes)),
         version=pool_version(image, stated),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
-from hooks.cluster.spec import Role
+from hooks.cluster.spec import PinotSettings, Role
 
 SUFFIXES: Final = {
     Role.SERVER: ("_OFFLINE", "_REALTIME"),
@@ -19,6 +19,7 @@ SUFFIXES: Final = {
     Role.MINION: ("_MINION",),
 }
 MINION_UNTAGGED: Final = "minion_untagged"
+BROKER_STARTUP_TAGS: Final = "pinot.broker.instance.tags"
 MEMBER_ROLES: Final = frozenset(SUFFIXES)
 """Roles whose instances join tenants, and whose pools membership Jobs look after."""
 
@@ -42,6 +43,17 @@ def pool_tags(pool: TaggedPool) -> tuple[str, ...] | None:
     elif pool.tenant is not None and pool.role is Role.BROKER:
         found.add(f"{pool.tenant}_BROKER")
     return tuple(sorted(found))
+
+
+def startup_properties(pool: TaggedPool) -> list[PinotSettings]:
+    """The layer under every other of a broker pool with tags: the tags as its start-up key.
+
+    Pinot reads the key only at a broker's first join, and (through 1.3) only while tenant isolation
+    is off; then the broker joins its tenant at once instead of as `broker_untagged`, where a
+    PinotTenant could take it before the tag Job runs. Otherwise the key is ignored, and the tag Job
+    sets the tags through the API either way. Any layer of the spec that sets the key wins."""
+    tags = pool_tags(pool) if pool.role is Role.BROKER else None
+    return [PinotSettings(properties={BROKER_STARTUP_TAGS: ",".join(tags)})] if tags else []
 
 
 def tag_problems(pools: Sequence[TaggedPool]) -> list[tuple[str, str]]:

@@ -197,3 +197,24 @@ def test_a_pool_removed_from_the_spec_is_listed_while_it_drains() -> None:
     assert progressing["reason"] == "Draining"
     assert "pool cold is being removed (Draining: Job demo-cold-drain-" in progressing["message"]
     assert Role.SERVER.value == body["status"]["removedPools"][0]["role"]
+
+
+def config_text(children: list[JsonObject], pool: str) -> str:
+    (found,) = [
+        c
+        for c in children
+        if c["kind"] == "ConfigMap" and c["metadata"]["labels"].get("pinot.controlplane.dev/pool") == pool
+    ]
+    (text,) = found["data"].values()
+    return str(text)
+
+
+def test_a_broker_pool_with_a_tenant_starts_with_its_tags_and_a_property_of_the_spec_wins() -> None:
+    _, children = converge(spec(brokers={"tenant": "edge", "tags": ["web_BROKER"]}, hot={"tenant": "hot"}))
+    assert "pinot.broker.instance.tags=edge_BROKER,web_BROKER\n" in config_text(children, "brokers")
+    assert "instance.tags" not in config_text(children, "hot")  # servers have no start-up tag key
+    _, plain = converge(spec())
+    assert "instance.tags" not in config_text(plain, "brokers")
+    own = {"tenant": "edge", "pinot": {"properties": {"pinot.broker.instance.tags": "other_BROKER"}}}
+    _, chosen = converge(spec(brokers=own))
+    assert "pinot.broker.instance.tags=other_BROKER\n" in config_text(chosen, "brokers")
