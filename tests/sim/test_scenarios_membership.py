@@ -206,6 +206,48 @@ def test_renaming_a_pool_moves_its_segments_to_the_new_one_and_drops_the_old(wor
     assert specs.statefulset(world, "hot") is None
 
 
+def broker(pool: str, ordinal: int) -> str:
+    return instance_id("broker", f"pinot-{pool}-{ordinal}", f"pinot-{pool}-headless", specs.NAMESPACE)
+
+
+def test_removing_pools_drains_them_takes_brokers_out_first_and_drops_their_instances(
+    world: Simulation,
+) -> None:
+    pinot = pinot_of(world)
+    extra = {
+        "warm": specs.pool("warm", "server", 1, tenant="hot"),
+        "edge": specs.pool("edge", "broker", 1),
+    }
+    world.apply(specs.cluster(pools(**extra)))
+    world.run_until(lambda: specs.is_ready(world), 30)
+    pinot.serve("events", "OFFLINE")  # the new broker joins the table's broker set
+    assert segments(pinot, "warm", 1) == [2]
+    assert broker("edge", 0) in pinot.membership.broker_resource["events_OFFLINE"]
+    watcher = PodsGoEmpty(world)
+    world.settle_hooks.append(watcher)
+    watcher(world)
+    routed_when_gone: list[bool] = []
+
+    def edge_pod(sim: Simulation) -> None:
+        pods = {p["metadata"]["name"] for p in sim.api.peek("v1", "Pod", specs.NAMESPACE)}
+        if "pinot-edge-0" not in pods and not routed_when_gone:
+            routed_when_gone.append(broker("edge", 0) in pinot.membership.broker_resource["events_OFFLINE"])
+
+    world.settle_hooks.append(edge_pod)
+    world.apply(specs.cluster(pools()))
+    assert specs.statefulset(world, "warm") is not None  # kept until Pinot let go of it
+    removed = {p["name"]: p for p in specs.live(world)["status"].get("removedPools") or []}
+    assert set(removed) == {"warm", "edge"}
+    world.run_until(lambda: specs.is_ready(world) and not specs.live(world)["status"].get("removedPools"), 40)
+
+    assert watcher.gone == ["pinot-warm-0"]
+    assert routed_when_gone == [False]  # out of the broker resource before its pod went
+    assert segments(pinot, "hot", 2) == [3, 3]
+    assert pinot.unserved_moves("events_OFFLINE") == []
+    assert server("warm", 0) not in pinot.instances and broker("edge", 0) not in pinot.instances
+    assert specs.statefulset(world, "warm") is None and specs.statefulset(world, "edge") is None
+
+
 def test_a_scale_in_below_a_tables_replication_is_refused_until_forced(world: Simulation) -> None:
     pinot = pinot_of(world)
     obj = specs.live(world)
