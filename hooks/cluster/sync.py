@@ -146,6 +146,9 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
         children = [as_applied(obj) for kind in CHILD_TYPES for obj in observed.of(*kind).values()]
         held = held_changes(steps)
         steps = paused_steps(steps, previous_pools)
+        # Nothing is applied: each pool runs what its StatefulSet records now.
+        recorded = {name: run.runs for name, run in runs.items()}
+        versions = versions._replace(held={**dict.fromkeys(runs, "paused"), **versions.held})
 
     planned = [managed.planned, *steps] if managed is not None else steps
     units: list[Step] = [managed.step, *steps] if managed is not None else [*steps]

@@ -44,3 +44,19 @@ def test_paused_without_a_change_says_nothing_is_held() -> None:
     body = rounds.step()
     assert conditions(body)["Progressing"]["message"] == "spec.paused is true: children are kept as observed"
     assert all("held" not in p["message"] for p in body["status"]["pools"])
+
+
+def test_a_version_change_held_by_a_pause_reports_the_version_each_pool_runs() -> None:
+    rounds = Rounds(parent())
+    for _ in range(14):
+        rounds.step()
+    rounds.change(paused=True, image="apachepinot/pinot:1.2.0")
+    body = rounds.step()
+    pools = body["status"]["pools"]
+    assert {(p["runningVersion"], p["desiredVersion"], p["state"]) for p in pools} == {
+        ("1.3.0", "1.2.0", "Ready")
+    }
+    assert "the downgrade 1.3.0 -> 1.2.0 holds where it stands" in conditions(body)["Progressing"]["message"]
+    rounds.change(paused=False)
+    moving = {p["name"]: p["runningVersion"] for p in rounds.step()["status"]["pools"]}
+    assert moving["minions"] == "1.3.0 -> 1.2.0"  # released first on the way down, once unpaused
