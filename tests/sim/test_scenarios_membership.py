@@ -373,3 +373,25 @@ def test_a_scale_in_asked_with_a_version_change_drains_first_and_rolls_what_is_l
     assert server("hot", 1) not in pinot.instances
     hot = pool_status(world, "hot")
     assert (hot["runningVersion"], hot["desiredVersion"]) == ("1.3.0", "1.3.0")
+
+
+def test_a_scale_in_asked_while_the_servers_upgrade_waits_for_ready_pods_and_loses_nothing(
+    world: Simulation,
+) -> None:
+    pinot = pinot_of(world)
+    upgraded = specs.with_spec(specs.live(world), image="apachepinot/pinot:1.3.0")
+    world.apply(upgraded)
+    world.run_until(
+        lambda: (specs.condition(world, "Progressing") or {}).get("reason") == "UpgradingServers", 30
+    )
+    assert pool_status(world, "hot")["state"] == "RollingOut"
+    watcher = PodsGoEmpty(world)
+    world.settle_hooks.append(watcher)
+    watcher(world)
+    world.apply(specs.edit_pool(upgraded, "hot", replicas=1))
+    world.run_until(lambda: specs.is_ready(world), 80)
+    assert watcher.gone == ["pinot-hot-1"]
+    assert segments(pinot, "hot", 1) == [6]
+    assert pinot.unserved_moves("events_OFFLINE") == []
+    assert server("hot", 1) not in pinot.instances
+    assert {p["runningVersion"] for p in specs.live(world)["status"]["pools"]} == {"1.3.0"}
