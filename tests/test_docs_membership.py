@@ -15,6 +15,7 @@ from hooks.cluster.sync import sync_cluster
 from hooks.membership.cluster import FORCE_ANNOTATION
 from hooks.membership.plan import MembershipPhase
 from hooks.membership.runs import NAME_PARTS, OPERATIONS
+from hooks.membership.tags import BROKER_STARTUP_TAGS
 from hooks.pinotapi.command import main
 from hooks.pinotapi.outcome import FAILURE_REASONS
 from hooks.render import completed_job_status
@@ -139,6 +140,7 @@ def test_names_the_docs_give_are_the_codes() -> None:
             "UnrecognizedChildren",
         }, reason
     assert completed_job_status()["conditions"][0]["type"] == "Complete"
+    assert f"`{BROKER_STARTUP_TAGS}`" in REFERENCE
 
 
 def test_the_guides_patches_name_the_pools_they_say() -> None:
