@@ -94,15 +94,16 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     controller_url = naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"])
     secret = spec.auth.secretRef.name if spec.auth else ""
     target = Target(cluster.name, cluster.namespace, cluster.helix_cluster, controller_url, secret, image)
-    membership = cluster_membership(
-        spec, pools, observed, Observed.index(request.related), target, parent.metadata.annotations, now
-    )
-    pools = membership.sized(pools)
     runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
     progressing = previous.get("Progressing") or {}
     said = featurephases.Said(str(progressing.get("reason", "")), str(progressing.get("message", "")))
     staged = featurephases.staging(pools, cluster.features, seen, said, runs)
     versions = plan_versions(staged.pools, runs, parent.metadata.annotations)
+    related = Observed.index(request.related)
+    membership = cluster_membership(
+        spec, pools, observed, related, target, parent.metadata.annotations, now, frozenset(versions.held)
+    )
+    versions = versions._replace(pools=membership.sized(versions.pools))
     rendered = {
         pool.name: render_pool(pool, featurephases.rendered_with(cluster, staged, pool.name))
         for pool in versions.pools

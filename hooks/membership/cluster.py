@@ -177,7 +177,11 @@ def cluster_membership(
     target: Target,
     annotations: Mapping[str, str],
     now: datetime,
+    held: frozenset[str] = frozenset(),
 ) -> ClusterMembership:
+    """`held`: pools whose StatefulSet a refused version change keeps as observed (hooks.cluster.upgrade).
+    Such a pool keeps its size in Pinot too: a scale-in asked meanwhile waits instead of draining
+    instances whose pods could not go."""
     cluster = target.cluster
     forced = {name.strip() for name in annotations.get(FORCE_ANNOTATION, "").split(",") if name.strip()}
     models = {pool.name: pool for pool in spec.pools}
@@ -191,9 +195,10 @@ def cluster_membership(
         if pool.role is Role.CONTROLLER and observation is not None and observation.ready > 0:
             controller_ready = True
         tags = pool_tags(models[pool.name])
-        inputs.append(
-            PoolInput(pool.name, pool.role, pool.replicas, tags, observation, force=pool.name in forced)
+        desired = (
+            observation.spec_replicas if observation is not None and pool.name in held else pool.replicas
         )
+        inputs.append(PoolInput(pool.name, pool.role, desired, tags, observation, force=pool.name in forced))
     removed_sets: dict[str, tuple[str, JsonObject]] = {}
     unrecognized: list[str] = []
     kept: list[JsonObject] = []

@@ -395,3 +395,25 @@ def test_a_scale_in_asked_while_the_servers_upgrade_waits_for_ready_pods_and_los
     assert pinot.unserved_moves("events_OFFLINE") == []
     assert server("hot", 1) not in pinot.instances
     assert {p["runningVersion"] for p in specs.live(world)["status"]["pools"]} == {"1.3.0"}
+
+
+def test_a_scale_in_waits_while_a_refused_version_change_holds_the_pool(world: Simulation) -> None:
+    """A refused version change keeps the pools' StatefulSets as observed, so their pods cannot go:
+    their instances are not drained either, until the change is taken back (or allowed)."""
+    pinot = pinot_of(world)
+    obj = specs.live(world)
+    refused = specs.edit_pool(specs.with_spec(obj, image="apachepinot/pinot:1.5.1"), "hot", replicas=1)
+    world.apply(refused)
+    world.step(10)
+    assert (specs.condition(world, "Degraded") or {}).get("reason") == "UntestedVersionJump"
+    hot = pool_status(world, "hot")
+    assert (hot["state"], hot["pinot"]["phase"], replicas(world, "hot")) == ("Waiting", "Settled", 2)
+    assert jobs(world, "hot") == ["pinot-hot-move", "pinot-hot-tag"]  # no drain
+    assert segments(pinot, "hot", 2) == [3, 3]
+    assert pinot.instances[server("hot", 1)] == {"hot_OFFLINE", "hot_REALTIME"}
+
+    world.apply(specs.edit_pool(obj, "hot", replicas=1))  # the version taken back, the scale-in kept
+    world.run_until(lambda: specs.is_ready(world), 30)
+    assert replicas(world, "hot") == 1
+    assert segments(pinot, "hot", 1) == [6]
+    assert server("hot", 1) not in pinot.instances
