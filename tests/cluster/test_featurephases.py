@@ -51,9 +51,11 @@ def stored(body: JsonObject, generation: int, settled: bool = True) -> list[Json
 def running(spec_: JsonObject) -> tuple[list[JsonObject], JsonObject]:
     """A cluster converged on `spec_`, updated once since it was created (generation 2)."""
     body = sync(spec_, [])
-    for _ in range(6):  # pools are created role by role
+    for _ in range(30):  # pools are created role by role, each ready once its membership Jobs ran
         body = sync(spec_, stored(body, 2), body["status"])
-    return stored(body, 2), body["status"]
+        if ready(body)["status"] == "True":
+            return stored(body, 2), body["status"]
+    raise AssertionError(f"never ready: {ready(body)['message']}")
 
 
 def conf(body: JsonObject, pool: str) -> dict[str, str]:
