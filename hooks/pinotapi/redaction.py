@@ -59,8 +59,10 @@ class Redactor:
         spellings: set[str] = set()
         for secret in secrets:
             spellings |= _spellings(secret)
-        # Longest first, so a secret containing another is replaced whole.
-        ordered = sorted(spellings, key=lambda s: (-len(s), s))
+        # The marker stands for itself, so that redacting twice changes nothing (a password such as
+        # "[" would otherwise be found again in the marker). Longest first, so a secret containing
+        # another (or the marker) is replaced whole.
+        ordered = sorted(spellings | {REDACTED}, key=lambda s: (-len(s), s)) if spellings else []
         self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
 
     @classmethod

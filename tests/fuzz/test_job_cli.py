@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hooks.pinotapi.command import main
 from hooks.pinotapi.names import name_problem
 from hooks.pinotapi.outcome import Outcome
+from hooks.pinotapi.redaction import REDACTED
 from tests.fuzz.budget import fuzz_settings
 
 pytestmark = pytest.mark.fuzz
@@ -114,6 +115,7 @@ def test_an_echoed_secret_never_reaches_what_the_job_writes(
         # Checked in the texts the line carries (a password such as "0" or "Failed" also spells
         # part of the line's own JSON, which says nothing about it), unless the noise around the
         # echoed secret happens to spell it again.
+        # The marker itself may spell a short password ("[", "d"): only the text around it counts.
         if leaked not in before + after:
-            assert leaked not in outcome.message, (leaked, line)
-            assert leaked not in outcome.pinotName, (leaked, line)
+            assert leaked not in outcome.message.replace(REDACTED, "\0"), (leaked, line)
+            assert leaked not in outcome.pinotName.replace(REDACTED, "\0"), (leaked, line)

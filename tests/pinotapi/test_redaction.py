@@ -189,6 +189,14 @@ def test_the_username_alone_is_not_redacted() -> None:
     assert redact("user admin, pair admin:pw-123, pw-123") == "user admin, pair [redacted], [redacted]"
 
 
+def test_redacting_twice_changes_nothing_even_for_a_password_the_marker_spells() -> None:
+    for password in ("[", "d", "redacted", "x[redacted]y"):
+        redact = Redactor.for_basic_auth("admin", password)
+        once = redact(f"no: {password}!")
+        assert once == f"no: {REDACTED}!"
+        assert redact(once) == once
+
+
 def test_without_credentials_nothing_is_redacted() -> None:
     assert Redactor.for_basic_auth("", "")("Basic Og== and anything") == "Basic Og== and anything"
 
