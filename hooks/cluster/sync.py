@@ -49,6 +49,7 @@ from hooks.contract import (
 from hooks.decision import ClockFreeDecision, Decision
 from hooks.membership.cluster import cluster_membership, resync_seconds
 from hooks.membership.runs import Target
+from hooks.membership.tags import broker_tenants
 from hooks.refusals import SpecError
 from hooks.resources.routes import DEFAULT_IMAGE
 
@@ -168,7 +169,7 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
             for step in sorted(steps, key=lambda s: rank[s.pool.name])
         ],
         **summary(units, versions),
-        **version_status(versions, steps, recorded),
+        **version_status(versions, steps, recorded, broker_tenants({p.name: p for p in spec.pools})),
     }
     if membership.removed:
         status["removedPools"] = [gone.status() for gone in membership.removed]

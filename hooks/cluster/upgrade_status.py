@@ -89,7 +89,10 @@ def upgrade_status(plan: Plan, steps: Sequence[PoolStep]) -> JsonObject | None:
 
 
 def version_status(
-    plan: Plan, steps: Sequence[PoolStep], recorded: Mapping[str, tuple[Run, ...]]
+    plan: Plan,
+    steps: Sequence[PoolStep],
+    recorded: Mapping[str, tuple[Run, ...]],
+    tenants: Mapping[str, tuple[str, ...]],
 ) -> JsonObject:
     """The status fields a version change adds (`upgrade`, `warnings`), those it has; the cluster's
     version is a printer column's (hooks.cluster.summary)."""
@@ -97,7 +100,7 @@ def version_status(
     upgrade = upgrade_status(plan, steps)
     if upgrade:
         found["upgrade"] = upgrade
-    said = warnings(plan, steps, recorded)
+    said = warnings(plan, steps, recorded, tenants)
     if said:
         found["warnings"] = said
     return found
@@ -124,17 +127,38 @@ def held_steps(
     return adjusted
 
 
-def warnings(plan: Plan, steps: Sequence[PoolStep], recorded: Mapping[str, tuple[Run, ...]]) -> list[str]:
-    """What no rollout order can make query-safe: a single broker that must restart (a pool records
-    what its pods run exactly while its template changes), and a jump across release lines."""
+def warnings(
+    plan: Plan,
+    steps: Sequence[PoolStep],
+    recorded: Mapping[str, tuple[Run, ...]],
+    tenants: Mapping[str, tuple[str, ...]],
+) -> list[str]:
+    """What no rollout order can make query-safe: a tenant (or the cluster) served by a single broker
+    that must restart (a pool records what its pods run exactly while its template changes), and a
+    jump across release lines. `tenants`: broker pool -> the tenants it serves (none: untagged)."""
     found = []
     brokers = [s.pool for s in steps if s.pool.role is Role.BROKER]
-    restarting = [pool.name for pool in brokers if recorded.get(pool.name)]
-    if restarting and sum(pool.replicas for pool in brokers) == 1:
-        found.append(
-            f"the cluster has a single broker (pool {restarting[0]}): every query fails while it restarts; "
-            "run two or more broker replicas to roll without downtime"
-        )
+    serving: dict[str, int] = {}  # tenant ("" for brokers that name none) -> broker replicas
+    for pool in brokers:
+        for tenant in tenants.get(pool.name) or ("",):
+            serving[tenant] = serving.get(tenant, 0) + pool.replicas
+    for pool in brokers:
+        if not recorded.get(pool.name):
+            continue
+        for tenant in tenants.get(pool.name) or ("",):
+            if serving[tenant] != 1:
+                continue
+            if not tenant and len(serving) == 1:
+                found.append(
+                    f"the cluster has a single broker (pool {pool.name}): every query fails while it "
+                    "restarts; run two or more broker replicas to roll without downtime"
+                )
+            else:
+                served = f"tenant {tenant}" if tenant else "the brokers without a tenant"
+                found.append(
+                    f"{served} has a single broker (pool {pool.name}): every query to its tables fails "
+                    "while it restarts; run two or more broker replicas for it to roll without downtime"
+                )
     for jump in plan.jumps:
         found.append(
             f"{jump} skips release lines Pinot tests together: while the versions are mixed, some queries "

@@ -8,7 +8,7 @@ Pinot's tag checks are suffix checks, so every tag must end as its role's tags d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from hooks.cluster.spec import PinotSettings, Role
@@ -43,6 +43,16 @@ def pool_tags(pool: TaggedPool) -> tuple[str, ...] | None:
     elif pool.tenant is not None and pool.role is Role.BROKER:
         found.add(f"{pool.tenant}_BROKER")
     return tuple(sorted(found))
+
+
+def broker_tenants(pools: Mapping[str, TaggedPool]) -> dict[str, tuple[str, ...]]:
+    """Broker pool name -> the tenants its `_BROKER` tags serve (none: the pool names no tenant)."""
+    found = {}
+    for name, pool in pools.items():
+        if pool.role is Role.BROKER:
+            tags = pool_tags(pool) or ()
+            found[name] = tuple(tag.removesuffix("_BROKER") for tag in tags if tag.endswith("_BROKER"))
+    return found
 
 
 def startup_properties(pool: TaggedPool) -> list[PinotSettings]:

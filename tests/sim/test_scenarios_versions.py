@@ -433,6 +433,27 @@ def test_a_single_broker_is_warned_about_while_it_must_restart(sim: Simulation) 
     assert_clean(sim)
 
 
+def test_a_tenant_served_by_a_single_broker_is_warned_about_while_it_must_restart(sim: Simulation) -> None:
+    pools = [
+        specs.pool("controllers", "controller"),
+        specs.pool("brokers", "broker", 2),
+        specs.pool("cold-broker", "broker", 1, tenant="cold"),
+        specs.pool("hot", "server", tenant="hot"),
+        specs.pool("cold", "server", tenant="cold"),
+    ]
+    obj = install(sim, specs.cluster(pools=pools))
+    sim.apply(specs.with_spec(obj, image=image("1.3.0")))
+    sim.run_until(lambda: "warnings" in specs.live(sim)["status"], 20)
+    # The untagged pool's two brokers roll one at a time; tenant cold has one broker.
+    assert specs.live(sim)["status"]["warnings"] == [
+        "tenant cold has a single broker (pool cold-broker): every query to its tables fails while it "
+        "restarts; run two or more broker replicas for it to roll without downtime"
+    ]
+    sim.run_until(lambda: specs.is_ready(sim), 30)
+    assert "warnings" not in specs.live(sim)["status"]
+    assert_clean(sim)
+
+
 def test_a_plugin_the_target_release_does_not_have_is_refused_unless_skipped(sim: Simulation) -> None:
     kafka = {"server": {"pinot": {"plugins": ["pinot-kafka-2.0", "pinot-s3"]}}}
     obj = install(sim, specs.cluster(image=image("1.4.0"), defaults=kafka))
