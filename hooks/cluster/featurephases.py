@@ -33,10 +33,9 @@ every existing pool keeps the image its template has, and Progressing says which
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from hooks.cluster import naming
 from hooks.cluster.deepstore import FILESYSTEMS, FS_ROLES, DeepStoreFeature, scheme_of
 from hooks.cluster.features import Features
 from hooks.cluster.pinotauth import (
@@ -50,14 +49,13 @@ from hooks.cluster.pinotauth import (
     Principal,
 )
 from hooks.cluster.pinotconf import DATA_DIR
-from hooks.cluster.rollout import Observation
-from hooks.cluster.running import PoolRun, mounted_config, settled
+from hooks.cluster.running import PoolRun, SeenPool, settled
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.upgrade import staged_pool
 from hooks.cluster.workload import ClusterContext
 from hooks.conditions import Condition
-from hooks.contract import Observed, as_list, as_object
+from hooks.contract import as_list, as_object
 from hooks.refusals import SpecError
 
 JsonObject = dict[str, Any]
@@ -106,26 +104,20 @@ class Staging(NamedTuple):
     waiting: tuple[str, ...] = ()  # pools whose image change waits for the phases
 
 
-def views(observed: Observed, cluster: str, pools: Sequence[PoolSettings]) -> dict[str, PoolView]:
-    """The view of every existing pool of `pools`."""
-    found = {}
-    for pool in pools:
-        sts = observed.get("apps/v1", "StatefulSet", naming.statefulset_name(cluster, pool.name))
-        if sts is not None:
-            found[pool.name] = view(sts, pool.role, observed)
-    return found
+def views(seen: Mapping[str, SeenPool]) -> dict[str, PoolView]:
+    """The view of every existing pool."""
+    return {name: view(pool) for name, pool in seen.items()}
 
 
-def view(sts: Mapping[str, Any], role: Role, observed: Observed) -> PoolView:
-    pod = as_object(as_object(as_object(sts.get("spec")).get("template")).get("spec"))
-    observation = Observation.of(sts)
+def view(seen: SeenPool) -> PoolView:
+    observation = seen.observation
     return PoolView(
-        role,
-        mounted_config(pod, role, observed),
+        seen.role,
+        seen.config,
         # A StatefulSet that never had another spec (generation 1, as created) has no pod of an
         # earlier template: a pool created with a feature never ran without it.
         observation.generation == 1 or settled(observation),
-        _admin(pod),
+        _admin(seen.pod),
         observation.spec_replicas,
     )
 

@@ -75,25 +75,42 @@ class PoolRun(NamedTuple):
         return self._replace(template=Run(version, satisfied(version, self.config), self.template_image))
 
 
-def pool_runs(observed: Observed, cluster: str, pools: Mapping[str, Role]) -> dict[str, PoolRun]:
-    """What every existing pool of `pools` (name -> role) runs."""
+class SeenPool(NamedTuple):
+    """One pool's observed StatefulSet, read once per sync for everything that looks at what it runs
+    (hooks.cluster.featurephases, `pool_run`, the rollout plan)."""
+
+    role: Role
+    sts: Mapping[str, Any]
+    pod: Mapping[str, Any]  # its pod template's spec
+    observation: Observation
+    config: Mapping[str, str] | None  # the properties of the config its template mounts (None: not observed)
+
+
+def seen_pools(observed: Observed, cluster: str, pools: Mapping[str, Role]) -> dict[str, SeenPool]:
+    """Every existing pool of `pools` (name -> role), as its StatefulSet says."""
     found = {}
     for name, role in pools.items():
         sts = observed.get("apps/v1", "StatefulSet", naming.statefulset_name(cluster, name))
         if sts is not None:
-            found[name] = pool_run(sts, role, observed)
+            pod = as_object(as_object(as_object(sts.get("spec")).get("template")).get("spec"))
+            found[name] = SeenPool(role, sts, pod, Observation.of(sts), mounted_config(pod, role, observed))
     return found
 
 
-def pool_run(sts: Mapping[str, Any], role: Role, observed: Observed) -> PoolRun:
-    annotations = as_object(as_object(sts.get("metadata")).get("annotations"))
-    pod = as_object(as_object(as_object(sts.get("spec")).get("template")).get("spec"))
-    containers = [as_object(c) for c in as_list(pod.get("containers"))]
+def pool_runs(seen: Mapping[str, SeenPool]) -> dict[str, PoolRun]:
+    """What every existing pool runs."""
+    return {name: pool_run(pool) for name, pool in seen.items()}
+
+
+def pool_run(seen: SeenPool) -> PoolRun:
+    role = seen.role
+    annotations = as_object(as_object(seen.sts.get("metadata")).get("annotations"))
+    containers = [as_object(c) for c in as_list(seen.pod.get("containers"))]
     image = str(next((c.get("image") for c in containers if c.get("name") == role.value), "") or "")
     stated = annotations.get(naming.PINOT_VERSION_ANNOTATION)
     version = (parse_version(stated) if isinstance(stated, str) else None) or version_of_image(image)
-    config = (mounted_config(pod, role, observed) or {}) if role is Role.SERVER and _read(version) else {}
-    observation = Observation.of(sts)
+    config = (seen.config or {}) if role is Role.SERVER and _read(version) else {}
+    observation = seen.observation
     recorded = annotations.get(naming.RUNNING_VERSIONS_ANNOTATION)
     return PoolRun(
         Run(version, satisfied(version, config), image),

@@ -26,8 +26,16 @@ from hooks.cluster.finalize import finalize_cluster
 from hooks.cluster.paused import held_changes, paused_steps
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.rendering import RenderedPool, render_pool
-from hooks.cluster.rollout import Observation, PoolState, PoolStep, PreviousPool, plan, resync_after
-from hooks.cluster.running import PoolRun, Run, held_children, pool_runs, record, records_after
+from hooks.cluster.rollout import PoolState, PoolStep, PreviousPool, plan, resync_after
+from hooks.cluster.running import (
+    PoolRun,
+    Run,
+    held_children,
+    pool_runs,
+    record,
+    records_after,
+    seen_pools,
+)
 from hooks.cluster.services import role_service
 from hooks.cluster.settings import PoolSettings, ordered_pools
 from hooks.cluster.spec import PinotClusterSpec, Role
@@ -82,7 +90,8 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
         pools = ordered_pools(spec)
         errors = model_errors(spec, pools, parent.metadata.name)
         errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
-        seen = featurephases.views(observed, parent.metadata.name, pools)
+        pools_seen = seen_pools(observed, parent.metadata.name, {pool.name: pool.role for pool in pools})
+        seen = featurephases.views(pools_seen)
         errors += featurephases.switch_errors(spec, seen)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
@@ -95,7 +104,7 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     controller_url = naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"])
     secret = spec.auth.secretRef.name if spec.auth else ""
     target = Target(cluster.name, cluster.namespace, cluster.helix_cluster, controller_url, secret, image)
-    runs = pool_runs(observed, cluster.name, {pool.name: pool.role for pool in pools})
+    runs = pool_runs(pools_seen)
     progressing = previous.get("Progressing") or {}
     said = featurephases.Said(str(progressing.get("reason", "")), str(progressing.get("message", "")))
     staged = featurephases.staging(pools, cluster.features, seen, said, runs)
@@ -109,11 +118,7 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
         pool.name: render_pool(pool, featurephases.rendered_with(cluster, staged, pool.name))
         for pool in versions.pools
     }
-    observations = {
-        name: Observation.of(sts)
-        for name in rendered
-        if (sts := observed.get(*STATEFULSET, naming.statefulset_name(cluster.name, name))) is not None
-    }
+    observations = {name: pools_seen[name].observation for name in rendered if name in pools_seen}
     hashes = {name: r.template_hash for name, r in rendered.items()}
     hashes.update({name: observations[name].template_hash for name in versions.held if name in observations})
     steps = plan(
