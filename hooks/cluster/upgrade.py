@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from hooks import GROUP
@@ -93,8 +94,9 @@ def plan_versions(
     desired: dict[str, PinotVersion | None] = {
         p.name: parse_version(p.version) if p.version else None for p in pools
     }
+    images = {p.name: p.image for p in pools}
     runs = {
-        name: run.stating(desired[name]) if _image(pools, name) == run.template_image else run
+        name: run.stating(desired[name]) if images[name] == run.template_image else run
         for name, run in runs.items()
     }
     # A StatefulSet only created has no pods to speak of yet (and says so until its controller reports).
@@ -105,18 +107,20 @@ def plan_versions(
 
     unknown: dict[str, str] = {}
     moving: list[PoolSettings] = []
+    involved: dict[str, frozenset[PinotVersion]] = {}  # per pool, every known version it runs or is asked
     for pool in pools:
         run = runs.get(pool.name)
         wanted = desired[pool.name]
-        if run is None:
-            continue
-        if pool.image != run.template_image and (wanted is None or None in run.versions):
+        versions = run.versions if run is not None else frozenset()
+        if run is not None and pool.image != run.template_image and (wanted is None or None in versions):
             unknown[pool.name] = _unknown_message(pool, run, wanted)
-        elif wanted is not None and run.versions != {wanted}:
+            involved[pool.name] = frozenset(v for v in versions if v is not None)  # held: what it runs
+            continue
+        if run is not None and wanted is not None and versions != {wanted}:
             moving.append(pool)
+        involved[pool.name] = frozenset(v for v in (*versions, wanted) if v is not None)
 
-    involved = _involved(pools, runs, desired, unknown)
-    applying = [s for s in KNOWN_STEPS if s.name not in skipped and _applies(s, pools, involved)]
+    applying = _applying(skipped, tuple((p.role, involved[p.name]) for p in pools))
     refusals = [Refusal(UNKNOWN, message) for message in unknown.values()]
     refusals += _direction_refusals(moving, runs, desired)
     allowed: tuple[str, ...] = ()  # jumps the annotation lets through
@@ -162,10 +166,6 @@ def plan_versions(
     return plan._replace(pools=staged)
 
 
-def _image(pools: Sequence[PoolSettings], name: str) -> str:
-    return next(pool.image for pool in pools if pool.name == name)
-
-
 def _skipped(value: str) -> frozenset[str]:
     names = {part.strip() for part in value.split(",") if part.strip()}
     if names & {"all", "true"}:
@@ -186,25 +186,21 @@ def _unknown_message(pool: PoolSettings, run: PoolRun, wanted: PinotVersion | No
     )
 
 
-def _involved(
-    pools: Sequence[PoolSettings], runs: Mapping[str, PoolRun], desired: Versions, unknown: Mapping[str, str]
-) -> dict[str, frozenset[PinotVersion]]:
-    """Per pool, every known version it runs or is asked to run (a held pool: what it runs)."""
-    found = {}
-    for pool in pools:
-        versions = set(runs[pool.name].versions) if pool.name in runs else set()
-        if pool.name not in unknown:
-            versions.add(desired[pool.name])
-        found[pool.name] = frozenset(v for v in versions if v is not None)
-    return found
+@lru_cache(maxsize=256)
+def _applying(
+    skipped: frozenset[str], involved: tuple[tuple[Role, frozenset[PinotVersion]], ...]
+) -> tuple[KnownStep, ...]:
+    """The known steps not skipped that apply to pools of these roles and versions (see `_applies`).
+    The same few inputs come on every sync, so the answer is remembered (and only read)."""
+    return tuple(s for s in KNOWN_STEPS if s.name not in skipped and _applies(s, involved))
 
 
-def _applies(
-    step: KnownStep, pools: Sequence[PoolSettings], involved: Mapping[str, frozenset[PinotVersion]]
-) -> bool:
+def _applies(step: KnownStep, involved: tuple[tuple[Role, frozenset[PinotVersion]], ...]) -> bool:
     """Some pool that must act runs (or will run) an old version, and some pool it meets a new one."""
-    acting = any(v in step.old for p in pools if p.role is step.role for v in involved[p.name])
-    return acting and any(v in step.new for p in pools if p.role in step.meeting for v in involved[p.name])
+    acting = any(v in step.old for role, versions in involved if role is step.role for v in versions)
+    return acting and any(
+        v in step.new for role, versions in involved if role in step.meeting for v in versions
+    )
 
 
 def _moves(run: PoolRun, wanted: PinotVersion | None) -> tuple[bool, bool]:
