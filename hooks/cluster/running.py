@@ -105,8 +105,10 @@ def pool_runs(seen: Mapping[str, SeenPool]) -> dict[str, PoolRun]:
 def pool_run(seen: SeenPool) -> PoolRun:
     role = seen.role
     annotations = as_object(as_object(seen.sts.get("metadata")).get("annotations"))
-    containers = [as_object(c) for c in as_list(seen.pod.get("containers"))]
-    image = str(next((c.get("image") for c in containers if c.get("name") == role.value), "") or "")
+    containers = as_list(seen.pod.get("containers"))
+    image = str(
+        next((c.get("image") for c in containers if as_object(c).get("name") == role.value), "") or ""
+    )
     stated = annotations.get(naming.PINOT_VERSION_ANNOTATION)
     version = (parse_version(stated) if isinstance(stated, str) else None) or version_of_image(image)
     config = (seen.config or {}) if role is Role.SERVER and _read(version) else {}
@@ -135,13 +137,33 @@ def settled(observation: Observation) -> bool:
     )
 
 
+@lru_cache(maxsize=64)
 def _read(version: PinotVersion | None) -> bool:
     """Whether a server at `version` may be asked to act by a known step (else its config is not read)."""
     return version is None or any(version in step.old for step in SET_STEPS)
 
 
+# The keys the known steps set: whether a config has done them depends on its values of these alone.
+SET_KEYS = tuple(
+    dict.fromkeys(
+        key
+        for step in SET_STEPS
+        if isinstance(step.action, SetProperties)
+        for key, _ in step.action.properties
+    )
+)
+
+
 def satisfied(version: PinotVersion | None, config: Mapping[str, str]) -> frozenset[str]:
     """The known steps a server at `version` with `config` has done, of those that cover `version`."""
+    return _satisfied(version, tuple(config.get(key) for key in SET_KEYS))
+
+
+@lru_cache(maxsize=256)
+def _satisfied(version: PinotVersion | None, values: tuple[str | None, ...]) -> frozenset[str]:
+    """`satisfied` for a config with `values` at SET_KEYS (and no other key): computed once per pair,
+    as every sync asks it for every pool and the same few pairs come each time."""
+    config = {key: value for key, value in zip(SET_KEYS, values, strict=True) if value is not None}
     return frozenset(
         step.name
         for step in SET_STEPS
@@ -151,8 +173,9 @@ def satisfied(version: PinotVersion | None, config: Mapping[str, str]) -> frozen
 
 def mounted_config(pod: Mapping[str, Any], role: Role, observed: Observed) -> Mapping[str, str] | None:
     """The properties of the config file a pod template mounts (None: not observed)."""
-    volumes = [as_object(v) for v in as_list(pod.get("volumes"))]
-    volume = next((v for v in volumes if v.get("name") == "config"), {})
+    volume = as_object(
+        next((v for v in as_list(pod.get("volumes")) if as_object(v).get("name") == "config"), None)
+    )
     name = as_object(volume.get("configMap")).get("name")
     found = observed.get("v1", "ConfigMap", name) if isinstance(name, str) else None
     text = as_object(as_object(found).get("data")).get(config_file_name(role))
@@ -229,6 +252,8 @@ def running_text(run: PoolRun | None, recorded: tuple[Run, ...], target: PinotVe
     has not reported on (it has no pods to speak of yet)."""
     if run is None or not run.reported:
         return ""
+    if not recorded and run.template.version == target:  # the usual case: settled on the spec's version
+        return "unknown" if target is None else str(target)
     versions = [r.version for r in recorded] or [run.template.version]
     ordered = [v for v in dict.fromkeys(versions) if v != target] + [target] * (target in versions)
     return " -> ".join("unknown" if v is None else str(v) for v in ordered)
