@@ -58,6 +58,11 @@ JUMP = "UntestedVersionJump"
 REFUSED_STEP = "KnownStepRefused"
 
 Versions = Mapping[str, PinotVersion | None]
+# The known steps that set properties, by the role that must act (in KNOWN_STEPS order).
+SETTING_BY_ROLE = {
+    role: tuple(s for s in KNOWN_STEPS if s.role is role and isinstance(s.action, SetProperties))
+    for role in Role
+}
 
 
 class Direction(StrEnum):
@@ -100,9 +105,7 @@ def plan_versions(
         for name, run in runs.items()
     }
     # A StatefulSet only created has no pods to speak of yet (and says so until its controller reports).
-    running = {
-        name: tuple(dict.fromkeys(r.version for r in run.runs)) for name, run in runs.items() if run.reported
-    }
+    running = {name: _run_versions(run) for name, run in runs.items() if run.reported}
     skipped = _skipped(annotations.get(SKIP_STEPS_ANNOTATION, ""))
 
     unknown: dict[str, str] = {}
@@ -164,6 +167,12 @@ def plan_versions(
     if plan.direction is not None:
         staged = _ordered(staged, UP_ORDER if plan.direction is Direction.UP else DOWN_ORDER)
     return plan._replace(pools=staged)
+
+
+def _run_versions(run: PoolRun) -> tuple[PinotVersion | None, ...]:
+    """The versions a pool's pods may run, each once, in the order of `run.runs`."""
+    found = run.runs
+    return (found[0].version,) if len(found) == 1 else tuple(dict.fromkeys(r.version for r in found))
 
 
 def _skipped(value: str) -> frozenset[str]:
@@ -315,6 +324,8 @@ def _to_prepare(
 ) -> dict[str, list[str]]:
     """Servers whose pods may run a version a step covers without having done it, and those steps."""
     found: dict[str, list[str]] = {}
+    if not setting:  # the usual case: no known step asks anything of this cluster
+        return found
     for pool in pools:
         for run in runs[pool.name].runs if pool.name in runs else ():
             for step in _lacking(run, setting):
@@ -392,9 +403,9 @@ def _steps_done(
     by the next roll (servers keep DataTable v4 after a rollback to 0.11.0, for instance)."""
     own = pool.pinot.properties
     extra: dict[str, str] = {}
-    for step in KNOWN_STEPS:
+    for step in SETTING_BY_ROLE[pool.role]:
         action = step.action
-        if pool.role is not step.role or version not in step.old or not isinstance(action, SetProperties):
+        if version not in step.old or not isinstance(action, SetProperties):
             continue
         if step in setting:
             extra.update(action.missing(own))
