@@ -27,6 +27,7 @@ from hooks.contract import Observed, as_list, as_object
 
 JsonObject = dict[str, Any]
 
+CONFIG_FILES = {role: config_file_name(role) for role in Role}
 SET_STEPS = tuple(step for step in KNOWN_STEPS if isinstance(step.action, SetProperties))
 OWN_KINDS = (("v1", "Service"), ("v1", "ConfigMap"), ("policy/v1", "PodDisruptionBudget"))
 
@@ -89,11 +90,14 @@ class SeenPool(NamedTuple):
 def seen_pools(observed: Observed, cluster: str, pools: Mapping[str, Role]) -> dict[str, SeenPool]:
     """Every existing pool of `pools` (name -> role), as its StatefulSet says."""
     found = {}
+    statefulsets, config_maps = observed.of("apps/v1", "StatefulSet"), observed.of("v1", "ConfigMap")
     for name, role in pools.items():
-        sts = observed.get("apps/v1", "StatefulSet", naming.statefulset_name(cluster, name))
+        sts = statefulsets.get(naming.statefulset_name(cluster, name))
         if sts is not None:
             pod = as_object(as_object(as_object(sts.get("spec")).get("template")).get("spec"))
-            found[name] = SeenPool(role, sts, pod, Observation.of(sts), mounted_config(pod, role, observed))
+            found[name] = SeenPool(
+                role, sts, pod, Observation.of(sts), mounted_config(pod, role, config_maps)
+            )
     return found
 
 
@@ -171,14 +175,17 @@ def _satisfied(version: PinotVersion | None, values: tuple[str | None, ...]) -> 
     )
 
 
-def mounted_config(pod: Mapping[str, Any], role: Role, observed: Observed) -> Mapping[str, str] | None:
-    """The properties of the config file a pod template mounts (None: not observed)."""
+def mounted_config(
+    pod: Mapping[str, Any], role: Role, config_maps: Mapping[str, JsonObject]
+) -> Mapping[str, str] | None:
+    """The properties of the config file a pod template mounts (None: not observed), of the observed
+    `config_maps` (by name)."""
     volume = as_object(
         next((v for v in as_list(pod.get("volumes")) if as_object(v).get("name") == "config"), None)
     )
     name = as_object(volume.get("configMap")).get("name")
-    found = observed.get("v1", "ConfigMap", name) if isinstance(name, str) else None
-    text = as_object(as_object(found).get("data")).get(config_file_name(role))
+    found = config_maps.get(name) if isinstance(name, str) else None
+    text = as_object(as_object(found).get("data")).get(CONFIG_FILES[role])
     return parse_properties(text) if isinstance(text, str) else None
 
 
