@@ -242,8 +242,10 @@ def records_after(
         if run is None or not step.emit:
             continue
         observed_hash = step.observation.template_hash if step.observation else ""
-        version = parse_version(step.pool.version) if step.pool.version else None
-        emitted = Run(version, satisfied(version, step.pool.pinot.properties), step.pool.image)
+        emitted = run.template  # what recorded_after takes for an unchanged template
+        if observed_hash != step.template_hash:
+            version = parse_version(step.pool.version) if step.pool.version else None
+            emitted = Run(version, satisfied(version, step.pool.pinot.properties), step.pool.image)
         released = step.pool.name not in held and step.partition < step.pool.replicas
         found[step.pool.name] = recorded_after(run, observed_hash, step.template_hash, emitted, released)
     return found
