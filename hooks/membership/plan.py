@@ -138,18 +138,20 @@ class _Jobs:
         self.jobs = {name: job for name, job in jobs.items() if _labels(job).get(OPERATION_LABEL)}
         self.pods = list(pods)
         self.now = now
+        # The attempts observed of each run (its digest and pool), found once instead of per run asked.
+        self.attempts: dict[tuple[str, str], list[int]] = {}
+        for job in self.jobs.values():
+            labels = _labels(job)
+            digest, pool = labels.get(RUN_LABEL), labels.get(POOL_LABEL)
+            if isinstance(digest, str) and isinstance(pool, str):
+                self.attempts.setdefault((digest, pool), []).append(_attempt(job))
 
     def observe(self, run: MembershipRun) -> JobObservation:
         return observe(self.jobs.get(run.name), run.name, self.pods)
 
     def current(self, run: MembershipRun) -> tuple[MembershipRun, JobObservation]:
         """The newest attempt of `run` observed (the first when none is), and what became of it."""
-        attempts = [
-            _attempt(job)
-            for job in self.jobs.values()
-            if _labels(job).get(RUN_LABEL) == run.digest and _labels(job).get(POOL_LABEL) == run.pool
-        ]
-        newest = replace(run, attempt=max(attempts, default=1))
+        newest = replace(run, attempt=max(self.attempts.get((run.digest, run.pool), ()), default=1))
         return newest, self.observe(newest)
 
     def running(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ and any change of what must be true is a new Job. The Job runs `pinot-control-pl
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from hooks import GROUP
@@ -71,20 +71,7 @@ class MembershipRun:
 
     @cached_property
     def digest(self) -> str:
-        identity = {
-            "operation": self.operation,
-            "statefulset": self.statefulset,
-            "service": naming.headless_service_name(self.target.cluster, self.pool),
-            "namespace": self.target.namespace,
-            "role": self.role,
-            "keep": self.keep,
-            "tags": list(self.tags) if self.tags is not None else None,
-            "force": self.force,
-            "helixCluster": self.target.helix_cluster,
-            "controllerUrl": self.target.controller_url,
-            "authSecret": self.target.secret,
-        }
-        return content_hash(identity, HASH_LENGTH)
+        return _digest(self.operation, self.target, self.pool, self.role, self.keep, self.tags, self.force)
 
     @cached_property
     def name(self) -> str:
@@ -148,3 +135,25 @@ class MembershipRun:
             self.target.secret,
             deadline_seconds=DEADLINE_SECONDS,
         )
+
+
+@lru_cache(maxsize=256)
+def _digest(
+    operation: str, target: Target, pool: str, role: str, keep: int, tags: tuple[str, ...] | None, force: bool
+) -> str:
+    """A run's digest, from what it does and where (not its attempt). Every sync builds the runs of
+    every pool afresh, and the same few come each time: each is hashed once."""
+    identity = {
+        "operation": operation,
+        "statefulset": naming.statefulset_name(target.cluster, pool),
+        "service": naming.headless_service_name(target.cluster, pool),
+        "namespace": target.namespace,
+        "role": role,
+        "keep": keep,
+        "tags": list(tags) if tags is not None else None,
+        "force": force,
+        "helixCluster": target.helix_cluster,
+        "controllerUrl": target.controller_url,
+        "authSecret": target.secret,
+    }
+    return content_hash(identity, HASH_LENGTH)
