@@ -111,7 +111,15 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     versions = plan_versions(staged.pools, runs, parent.metadata.annotations)
     related = Observed.index(request.related)
     membership = cluster_membership(
-        spec, pools, observed, related, target, parent.metadata.annotations, now, frozenset(versions.held)
+        spec,
+        pools,
+        observed,
+        related,
+        target,
+        parent.metadata.annotations,
+        now,
+        frozenset(versions.held),
+        {name: seen.observation for name, seen in pools_seen.items()},
     )
     versions = versions._replace(pools=membership.sized(versions.pools))
     rendered = {

@@ -178,10 +178,13 @@ def cluster_membership(
     annotations: Mapping[str, str],
     now: datetime,
     held: frozenset[str] = frozenset(),
+    observations: Mapping[str, Observation] | None = None,
 ) -> ClusterMembership:
     """`held`: pools whose StatefulSet a refused version change keeps as observed (hooks.cluster.upgrade).
     Such a pool keeps its size in Pinot too: a scale-in asked meanwhile waits instead of draining
-    instances whose pods could not go."""
+    instances whose pods could not go. `observations`: of the pools' StatefulSets, where the caller
+    has them already (by pool name)."""
+    known = observations or {}
     cluster = target.cluster
     forced = {name.strip() for name in annotations.get(FORCE_ANNOTATION, "").split(",") if name.strip()}
     models = {pool.name: pool for pool in spec.pools}
@@ -191,7 +194,7 @@ def cluster_membership(
     controller_ready = False
     for pool in pools:
         sts = sets.get(naming.statefulset_name(cluster, pool.name))
-        observation = Observation.of(sts) if sts is not None else None
+        observation = (known.get(pool.name) or Observation.of(sts)) if sts is not None else None
         if pool.role is Role.CONTROLLER and observation is not None and observation.ready > 0:
             controller_ready = True
         tags = pool_tags(models[pool.name])
