@@ -155,11 +155,7 @@ class JobRunner:
         return arg
 
     def _env_value(self, item: Mapping[str, Any]) -> str:
-        if "value" in item:
-            return str(item["value"])
-        ref = item["valueFrom"]["secretKeyRef"]
-        # A pod whose Secret or key is missing never starts; the tests must provide what the Job names.
-        return self.secrets[ref["name"]][ref["key"]]
+        return env_value(item, self.secrets)
 
     @staticmethod
     def _in_process(argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
@@ -181,3 +177,12 @@ class JobRunner:
         )
         assert done.returncode in (0, 1), f"exit {done.returncode}: {done.stdout}{done.stderr}"
         return done.returncode, done.stdout
+
+
+def env_value(item: Mapping[str, Any], secrets: Mapping[str, Mapping[str, str]]) -> str:
+    """A container env entry's value as the kubelet sets it (``value``, or a Secret's key)."""
+    if "value" in item:
+        return str(item["value"])
+    ref = item["valueFrom"]["secretKeyRef"]
+    # A pod whose Secret or key is missing never starts; the tests must provide what the Job names.
+    return secrets[ref["name"]][ref["key"]]

@@ -22,6 +22,8 @@ ZOOKEEPER_CLASSPATH := $(PINOT_CACHE)/zookeeper-classpath.txt
 PINOT_MVN ?= mvn
 PINOT_VENV_BIN := $(if $(BIN),$(BIN),$(VENV)/bin)
 PINOT_PYTEST_ARGS ?= -p no:cacheprovider -x -q
+# What test-pinot collects; paths in PINOT_PYTEST_ARGS would add to these, not narrow them.
+PINOT_TESTS ?= $(PINOT_DIR)
 PINOT_UPGRADE_PYTEST_ARGS ?= -p no:cacheprovider -x -q -s
 
 .PHONY: pinot-deps test-pinot test-upgrade pinot-up
@@ -53,7 +55,7 @@ $(ZOOKEEPER_CLASSPATH): $(PINOT_DIR)/zookeeper-pom.xml
 	@test -s $@ && touch $@
 
 test-pinot: pinot-deps $(PINOT_VENV_BIN)/.installed
-	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR) --ignore=$(PINOT_DIR)/upgrade $(PINOT_PYTEST_ARGS)
+	$(PINOT_VENV_BIN)/pytest $(PINOT_TESTS) --ignore=$(PINOT_DIR)/upgrade $(PINOT_PYTEST_ARGS)
 
 test-upgrade: pinot-deps $(PINOT_VENV_BIN)/.installed
 	$(PINOT_VENV_BIN)/pytest $(PINOT_DIR)/upgrade $(PINOT_UPGRADE_PYTEST_ARGS)

@@ -10,10 +10,7 @@
   rendered (its ConfigMap, args and `JAVA_OPTS`, through the laptop overlay of `overlay.py`, each in
   its own directory and ports); ordinals at or above `replicas` are stopped (SIGTERM, like a pod
   deletion), highest first;
-- a Job of the answer that has not run is run once: its container's command, in-process, against
-  the local controller (`--controller-url` replaced), with `--instance-id ORDINAL=ID` for every
-  process its pool ever had. All instances of one machine share its host name, so pod host names
-  cannot tell them apart: the ids are the one thing given explicitly (see `hooks/pinotapi/instances.py`).
+- a Job of the answer that has not run is run once, and reports back as `membership_jobs.py` says.
 
 Nothing is decided here: which process starts or stops, and which Job runs, is what the hook answered.
 """
@@ -22,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import io
 import json
 import os
 import time
@@ -32,11 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from hooks.cluster.sync import sync_cluster
 from hooks.contract import HookRequest, type_key
-from hooks.pinotapi import command
 from hooks.render import load_cluster
 
 from ..harness import (
@@ -56,14 +49,12 @@ from ..harness import (
     zk_ok,
     zookeeper_options,
 )
+from ..membership_jobs import JobRun, MembershipJobs, instance_id, instance_port
 from ..overlay import Overlaid, apply_overlay, overlay_violations, zk_chroots
 from ..role_configs import ROLE_LABEL, statefulset_role
 
 JsonObject = dict[str, Any]
 POOL_LABEL = "pinot.controlplane.dev/pool"
-MEMBERSHIP_POOL_LABEL = "pinot.controlplane.dev/membership-pool"
-INSTANCE_PREFIX = {"server": ("Server_", 8098), "broker": ("Broker_", 8099), "minion": ("Minion_", 9514)}
-TERMINATION_LOG = "/dev/termination-log"
 
 
 @dataclass
@@ -86,17 +77,6 @@ class Pod:
 
 
 @dataclass
-class JobRun:
-    name: str
-    argv: list[str]
-    exit_code: int
-    line: str
-    outcome: JsonObject
-    finished: str
-    seconds: float
-
-
-@dataclass
 class HookDriver:
     cluster: JsonObject
     workdir: Path
@@ -107,11 +87,12 @@ class HookDriver:
     children: dict[tuple[str, str], JsonObject] = field(default_factory=dict)
     generations: dict[str, int] = field(default_factory=dict)
     pods: dict[tuple[str, int], Pod] = field(default_factory=dict)
-    instances: dict[str, dict[int, str]] = field(default_factory=dict)  # pool -> ordinal -> instance id
-    runs: dict[str, JobRun] = field(default_factory=dict)  # Jobs of the current answer that ran
-    ran: list[JobRun] = field(default_factory=list)  # every run, in order
+    membership: MembershipJobs = field(init=False)
     history: list[JsonObject] = field(default_factory=list)  # every status the hook answered
     zookeeper: PinotProcess | None = None
+
+    def __post_init__(self) -> None:
+        self.membership = MembershipJobs(self.workdir / "jobs", self.log)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -152,7 +133,7 @@ class HookDriver:
             {
                 "parent": self.cluster,
                 "children": self._grouped(self.children.values()),
-                "related": self._related(),
+                "related": self.membership.related(self._jobs()),
             }
         )
         answer = sync_cluster(request, datetime.now(UTC)).body
@@ -165,8 +146,6 @@ class HookDriver:
         for key in [k for k in self.children if k not in desired]:
             if key[0] == "StatefulSet":
                 self._scale(self.children[key], 0)
-            if key[0] == "Job":
-                self.runs.pop(key[1], None)
             del self.children[key]
         for key, child in desired.items():
             self.children[key] = self._store(key, child)
@@ -175,10 +154,7 @@ class HookDriver:
             if kind == "StatefulSet":
                 self._scale(sts, int(sts["spec"]["replicas"]), configmaps)
         self._wait_healthy()
-        for (kind, name), job in sorted(self.children.items()):
-            if kind == "Job" and name not in self.runs:
-                self.runs[name] = self._run(job)
-                self.ran.append(self.runs[name])
+        self.membership.run_new(self._jobs(), self.controller_url, {})
         return answer
 
     def run_until(self, done: Callable[[JsonObject], bool], rounds: int = 60) -> JsonObject:
@@ -194,7 +170,7 @@ class HookDriver:
     def ready(self) -> JsonObject:
         def is_ready(answer: JsonObject) -> bool:
             ready = next(c for c in answer["status"]["conditions"] if c["type"] == "Ready")
-            return ready["status"] == "True"
+            return bool(ready["status"] == "True")
 
         return self.run_until(is_ready)
 
@@ -252,23 +228,12 @@ class HookDriver:
         if not starting:
             return
         wait_until(starting, 240, self.log)
-        controller = self.controller_url
         for pod in self.pods.values():
-            if pod.instance or pod.role not in INSTANCE_PREFIX:
+            port = instance_port(pod.role, pod.overlaid)
+            if pod.instance or port is None:
                 continue
-            prefix, rendered_port = INSTANCE_PREFIX[pod.role]
-            port = pod.overlaid.ports[rendered_port]
-            deadline = time.monotonic() + 60
-            while not pod.instance:
-                known = httpx.get(f"{controller}/instances", timeout=10).json()["instances"]
-                found = [i for i in known if i.startswith(prefix) and i.endswith(f"_{port}")]
-                if found:
-                    pod.instance = found[0]
-                elif time.monotonic() > deadline:
-                    raise PinotStartError(f"{pod.name} never registered with port {port}: {known}")
-                else:
-                    time.sleep(0.5)
-            self.instances.setdefault(pod.pool, {})[pod.ordinal] = pod.instance
+            pod.instance = instance_id(self.controller_url, pod.role, port)
+            self.membership.instances.setdefault(pod.pool, {})[pod.ordinal] = pod.instance
         for pod in self.pods.values():
             if pod.role == "controller":
                 pod.instance = pod.instance or "controller"
@@ -292,69 +257,15 @@ class HookDriver:
             shown = copy.deepcopy(obj)
             if obj["kind"] == "StatefulSet":
                 shown["status"] = self._status(obj)
-            if obj["kind"] == "Job" and obj["metadata"]["name"] in self.runs:
-                shown["status"] = self._job_status(self.runs[obj["metadata"]["name"]])
+            if obj["kind"] == "Job":
+                shown = self.membership.observed(shown)
             grouped.setdefault(type_key(obj["apiVersion"], obj["kind"]), {})[obj["metadata"]["name"]] = shown
         for api_version, kind in (("apps/v1", "StatefulSet"), ("batch/v1", "Job")):
             grouped.setdefault(type_key(api_version, kind), {})
         return grouped
 
-    @staticmethod
-    def _job_status(run: JobRun) -> JsonObject:
-        condition = "Complete" if run.exit_code == 0 else "Failed"
-        return {"conditions": [{"type": condition, "status": "True", "lastTransitionTime": run.finished}]}
-
-    def _related(self) -> dict[str, dict[str, JsonObject]]:
-        pods = {}
-        for (kind, name), job in self.children.items():
-            run = self.runs.get(name)
-            if kind != "Job" or run is None:
-                continue
-            pods[f"{name}-pod"] = {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": f"{name}-pod",
-                    "namespace": "analytics",
-                    "labels": {**job["spec"]["template"]["metadata"]["labels"], "job-name": name},
-                    "ownerReferences": [{"uid": job["metadata"]["uid"], "kind": "Job", "name": name}],
-                },
-                "status": {
-                    "containerStatuses": [
-                        {
-                            "name": job["spec"]["template"]["spec"]["containers"][0]["name"],
-                            "state": {
-                                "terminated": {
-                                    "exitCode": run.exit_code,
-                                    "message": run.line,
-                                    "finishedAt": run.finished,
-                                }
-                            },
-                        }
-                    ]
-                },
-            }
-        return {"Pod.v1": pods}
-
-    def _run(self, job: JsonObject) -> JobRun:
-        (container,) = job["spec"]["template"]["spec"]["containers"]
-        pool = job["metadata"]["labels"][MEMBERSHIP_POOL_LABEL]
-        where = self.workdir / "jobs" / job["metadata"]["name"]
-        where.mkdir(parents=True, exist_ok=True)
-        log = where / "termination-log"
-        argv = [self.controller_url if a.startswith("http://") else a for a in container["args"]]
-        argv = [str(log) if a == TERMINATION_LOG else a for a in argv]
-        for ordinal, instance in sorted(self.instances.get(pool, {}).items()):
-            argv += ["--instance-id", f"{ordinal}={instance}"]
-        began = time.monotonic()
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = command.main(argv, None, environ={})
-        line = log.read_text(encoding="utf-8")
-        seconds = time.monotonic() - began
-        finished = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.log(f"driver: Job {job['metadata']['name']} -> exit {code} in {seconds:.1f}s: {line}")
-        return JobRun(job["metadata"]["name"], argv, code, line, json.loads(line), finished, seconds)
+    def _jobs(self) -> dict[str, JsonObject]:
+        return {name: job for (kind, name), job in self.children.items() if kind == "Job"}
 
     # ---- where things are ------------------------------------------------------------------------
 
@@ -374,11 +285,7 @@ class HookDriver:
 
     def jobs(self, pool: str, operation: str) -> list[JobRun]:
         """Runs of the pool's Jobs of one operation (name part: tag, move, drain, drop), in order."""
-        return [
-            r
-            for r in self.ran
-            if r.name.startswith(f"{self.cluster['metadata']['name']}-{pool}-{operation}-")
-        ]
+        return self.membership.of(self.cluster["metadata"]["name"], pool, operation)
 
     def pool_status(self, name: str) -> JsonObject:
         return next(p for p in self.cluster["status"]["pools"] if p["name"] == name)

@@ -9,7 +9,9 @@ A small StatefulSet controller over JVMs, as Kubernetes runs what the sync hook 
   waits until it is ready and ``minReadySeconds`` have passed;
 * a pod's revision is the template it was started from (the hook's template hash stands for the
   revision); ``status`` reports replicas, ready and updated pods, and current and update revision the
-  way the StatefulSet controller does.
+  way the StatefulSet controller does;
+* the membership Jobs of the answer run once each, against the real controller, and report back with
+  their Pods' termination messages (``membership_jobs.py``).
 
 A pod's image picks the Pinot version it runs (its tag), hence its classpath
 (:func:`harness.versioned_classpath`). Every process of a pod keeps its ports and data directory, so
@@ -42,6 +44,7 @@ from ..harness import (
     versioned_classpath,
     wait_until,
 )
+from ..membership_jobs import MembershipJobs, instance_port
 from ..overlay import ROLES, Overlaid, Role, apply_overlay, overlay_violations
 from ..role_configs import statefulset_role
 
@@ -92,8 +95,12 @@ class Fleet:
     endpoints_changed: Callable[[], None] = lambda: None
     # The Kubernetes Secrets the pods' secretKeyRef values come from (basic auth's passwords).
     secrets: Mapping[str, Mapping[str, str]] | None = None
+    membership: MembershipJobs = field(init=False)
     _incarnations: dict[str, int] = field(default_factory=dict)
     _current: dict[str, str] = field(default_factory=dict)  # StatefulSet -> its current revision
+
+    def __post_init__(self) -> None:
+        self.membership = MembershipJobs(self.workdir / "jobs", self.log, self.secrets or {})
 
     # ------------------------------------------------------------------ what the hook answered
 
@@ -121,7 +128,15 @@ class Fleet:
         """Every child with the status its controller reports now."""
         for sts in self.statefulsets.values():
             sts["status"] = self._status(sts)
-        return [*self.statefulsets.values(), *self.configmaps.values(), *self.others.values()]
+        others = [self.membership.observed(c) if c["kind"] == "Job" else c for c in self.others.values()]
+        return [*self.statefulsets.values(), *self.configmaps.values(), *others]
+
+    def related(self) -> dict[str, dict[str, JsonObject]]:
+        """The Pods of the Jobs that ran, as Metacontroller relates them."""
+        return self.membership.related(self._jobs())
+
+    def _jobs(self) -> dict[str, JsonObject]:
+        return {name: job for (kind, name), job in self.others.items() if kind == "Job"}
 
     def _status(self, sts: JsonObject) -> JsonObject:
         """The current revision moves to the update revision once every pod runs it and is ready."""
@@ -142,13 +157,15 @@ class Fleet:
     # ------------------------------------------------------------------ acting like the controller
 
     def step(self) -> bool:
-        """Do what the StatefulSet controller would do next (create pods, or update one pod); False when
-        every StatefulSet runs what it should."""
+        """Do what the StatefulSet and Job controllers would do next (create pods, run the Jobs not run
+        yet, or update one pod); False when every StatefulSet runs what it should and every Job ran."""
         for sts in self.statefulsets.values():
             missing = [i for i in range(sts["spec"]["replicas"]) if _pod_name(sts, i) not in self.pods]
             if missing:
                 self._create(sts, missing)
                 return True
+        if self.membership.run_new(self._jobs(), self.url("controller"), self._instance_ports()):
+            return True
         for sts in self.statefulsets.values():
             target = self._next_update(sts)
             if target is not None:
@@ -231,6 +248,17 @@ class Fleet:
 
     def _pods_of(self, sts: JsonObject) -> list[Pod]:
         return [self.pods[n] for i in range(sts["spec"]["replicas"]) if (n := _pod_name(sts, i)) in self.pods]
+
+    def _instance_ports(self) -> dict[str, dict[int, int]]:
+        """Pool -> ordinal -> the port its ready pod's Pinot instance id ends with."""
+        found: dict[str, dict[int, int]] = {}
+        for sts in self.statefulsets.values():
+            for ordinal in range(sts["spec"]["replicas"]):
+                pod = self.pods.get(_pod_name(sts, ordinal))
+                port = None if pod is None or not pod.ready else instance_port(pod.role, pod.overlaid)
+                if port is not None:
+                    found.setdefault(sts["metadata"]["labels"][naming.POOL_LABEL], {})[ordinal] = port
+        return found
 
     def ready_pods(self, role: Role) -> list[Pod]:
         return [p for p in self.pods.values() if p.role == role and p.ready]

@@ -31,7 +31,8 @@ import pytest
 
 from hooks.cluster.sync import sync_cluster
 from hooks.cluster.upgrade import ALLOW_JUMP_ANNOTATION, SKIP_STEPS_ANNOTATION
-from tests.cluster.builders import request
+from hooks.contract import HookRequest
+from tests.cluster.builders import request_body
 
 from ..conftest import log
 from ..harness import (
@@ -87,8 +88,9 @@ def cluster(zk_port: int) -> JsonObject:
 
 
 class Driver:
-    """Metacontroller's part: sync the PinotCluster with what the fleet runs, apply the answer, let the
-    fleet act, again, until the cluster is Ready at its generation. Records when each phase began."""
+    """Metacontroller's part: sync the PinotCluster with what the fleet runs and the Pods of the Jobs it
+    ran, apply the answer, let the fleet act, again, until the cluster is Ready at its generation.
+    Records when each phase began."""
 
     def __init__(self, parent: JsonObject, fleet: Fleet) -> None:
         self.parent = parent
@@ -96,7 +98,8 @@ class Driver:
         self.phases: list[tuple[str, float]] = []
 
     def sync(self) -> JsonObject:
-        body = sync_cluster(request(self.parent, self.fleet.observed()), datetime.now(UTC)).body
+        observed = {**request_body(self.parent, self.fleet.observed()), "related": self.fleet.related()}
+        body = sync_cluster(HookRequest.model_validate(observed), datetime.now(UTC)).body
         generation = self.parent["metadata"]["generation"]
         self.parent["status"] = {**body["status"], "observedGeneration": generation}
         self.fleet.apply(body["children"])
