@@ -9,7 +9,8 @@ replicas D it should have, and the membership Jobs observed with their outcomes:
 - D < R (shrinking, or removed with D = 0): a `drain` Job for the instances of ordinals >= D first,
   with R kept. Once Pinot reports them empty, R is lowered (servers one pod at a time, each step once
   the previous pod is gone). When R = D and the pods are gone, a `drop` Job removes the instances from
-  Helix; then the pool is tagged and rebalanced as in the steady case, and the drain and drop Jobs go.
+  Helix; then the pool is tagged and rebalanced as in the steady case, and the drain and drop Jobs go
+  (at once for a pool scaled to zero: nothing is left to tag).
 - A drain refused because tables would be left short (`ScaleInBlocked`) keeps R and is tried again
   later; it does not hold the other pools.
 
@@ -269,11 +270,13 @@ def _decide(target: Target, pool: PoolInput, jobs: _Jobs) -> PoolMembership | No
         if dropped.phase is not Phase.SUCCEEDED:
             return _step(base, drop, dropped, kept=kept)
         kept += (drop,)
-        if pool.removed or desired == 0:
+        if pool.removed:
             return _replace(
                 base, desired, MembershipPhase.SETTLED, "gone from Pinot", drop.name, dropped, kept, done=True
             )
     if pool.removed or desired == 0:
+        # A spec pool at zero has nothing to tag: its drain and drop Jobs go in this answer, so it shows
+        # what it shows once they are gone, naming no Job and no Job's view (a fixed point).
         return _replace(base, desired, MembershipPhase.SETTLED, "no instance", done=pool.removed)
     records: tuple[MembershipRun, ...] = ()
     view: tuple[tuple[str, int], ...] = ()
