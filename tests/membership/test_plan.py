@@ -243,6 +243,30 @@ def test_a_removed_pool_is_drained_scaled_to_zero_dropped_and_then_gone() -> Non
     assert done.pools["old"].done and done.children == []
 
 
+@pytest.mark.parametrize("role", [Role.BROKER, Role.SERVER, Role.MINION])
+def test_a_pool_scaled_to_zero_names_no_job_its_answer_deletes(role: Role) -> None:
+    """Once its instances are dropped, the answer deletes the drain and drop Jobs: its status is the
+    one the next answer, without those Jobs, gives (a fixed point), not the drop's."""
+    drain, drop = run("drain", "p", role, 0), run("drop", "p", role, 0)
+    line = '{"result":"Succeeded","reason":"Dropped","message":"1 instance(s) dropped","view":{"dropped":1}}'
+    dropping = plan([pool("p", role, 0, sts(0), tags=None)], [job(drain, "Complete")])
+    assert names(dropping) == sorted([drain.name, drop.name])
+
+    done = plan(
+        [pool("p", role, 0, sts(0), tags=None)],
+        [job(drain, "Complete"), job(drop, "Complete")],
+        [pod(drop, line)],
+    )
+    after = plan([pool("p", role, 0, sts(0), tags=None)])
+    assert done.children == after.children == []
+    assert (
+        done.pools["p"].status()
+        == after.pools["p"].status()
+        == {"phase": "Settled", "message": "no instance"}
+    )
+    assert not done.pools["p"].held and not done.pools["p"].done  # a spec pool: its StatefulSet stays
+
+
 def test_a_drain_waits_for_a_pool_of_its_role_that_is_still_joining() -> None:
     found = plan(
         [pool("hot2", Role.SERVER, 1, sts(1, ready=0)), pool("hot", Role.SERVER, 0, sts(1), removed=True)]

@@ -248,6 +248,33 @@ def test_removing_pools_drains_them_takes_brokers_out_first_and_drops_their_inst
     assert specs.statefulset(world, "warm") is None and specs.statefulset(world, "edge") is None
 
 
+def test_pools_scaled_to_zero_are_drained_and_dropped_and_keep_their_statefulsets(world: Simulation) -> None:
+    """The answer that deletes a pool's drain and drop Jobs shows no Job: every sync stays at a fixed
+    point (the world's invariants), and the pools, still in the spec, keep their StatefulSets."""
+    pinot = pinot_of(world)
+    extra = {
+        "warm": specs.pool("warm", "server", 1, tenant="hot"),
+        "edge": specs.pool("edge", "broker", 1),
+    }
+    obj = specs.cluster(pools(**extra))
+    world.apply(obj)
+    world.run_until(lambda: specs.is_ready(world), 30)
+    assert segments(pinot, "warm", 1) == [2]
+    watcher = PodsGoEmpty(world)
+    world.settle_hooks.append(watcher)
+    watcher(world)
+
+    world.apply(specs.edit_pool(specs.edit_pool(obj, "warm", replicas=0), "edge", replicas=0))
+    world.run_until(lambda: specs.is_ready(world) and not jobs(world, "warm") + jobs(world, "edge"), 40)
+
+    assert watcher.gone == ["pinot-warm-0"]
+    assert segments(pinot, "hot", 2) == [3, 3]
+    assert server("warm", 0) not in pinot.instances and broker("edge", 0) not in pinot.instances
+    for name in ("warm", "edge"):
+        assert replicas(world, name) == 0
+        assert pool_status(world, name)["pinot"] == {"phase": "Settled", "message": "no instance"}
+
+
 def test_a_scale_in_below_a_tables_replication_is_refused_until_forced(world: Simulation) -> None:
     pinot = pinot_of(world)
     obj = specs.live(world)
