@@ -357,8 +357,13 @@ def _prepare(
             waiting[pool.name] = f"waiting for the servers to be prepared ({names}) before creating"
             staged.append(pool)
         elif pool.name in preparing:
-            # A roll under way goes on to its template; else the pods stay at what they run.
-            now = run.template if run.moved or run.settled else run.runs[0]
+            # A roll under way goes on to its template; else the pods stay at what they run. Its
+            # template is also where the pods may go when they may run its image already (recorded):
+            # still true once this answer has rewritten the template with the steps, when no pod has
+            # moved to that yet, so that the next answer prepares the same (a fixed point).
+            template = (run.template.version, run.template.image)
+            rolling = run.moved or run.settled or any((r.version, r.image) == template for r in run.runs)
+            now = run.template if rolling else run.runs[0]
             at = staged_pool(pool, image=now.image, version=str(now.version or ""))
             staged.append(_steps_done(at, now.version, setting, runs))
         else:

@@ -415,6 +415,21 @@ def test_a_target_between_where_pools_stand_is_refused_until_one_way_is_chosen(s
     assert_clean(sim)
 
 
+def test_a_server_pool_caught_in_a_roll_is_prepared_at_one_template_on_every_sync(sim: Simulation) -> None:
+    """Servers in the middle of a roll from 0.11.0 to 0.12.1 when 1.3.0 is asked are prepared at the
+    image they roll to; once that template is rewritten and no pod has moved to it yet, the next sync
+    must prepare the same, not the image the pods leave (every sync a fixed point)."""
+    obj = install(sim, annotated(specs.cluster(image=image("0.11.0")), JUMP))
+    for wanted, wait in [("0.12.1", 0), ("0.12.1", 1), ("0.12.1", 4), ("1.3.0", 0)]:
+        obj = specs.with_spec(obj, image=image(wanted))
+        sim.apply(obj)
+        sim.step(wait)
+    sim.apply(specs.with_spec(obj, image=image("1.3.0")))
+    sim.run_until(lambda: specs.is_ready(sim), 80)
+    assert running_versions(sim) == {"1.3.0"}
+    assert_clean(sim)
+
+
 def test_a_single_broker_is_warned_about_while_it_must_restart(sim: Simulation) -> None:
     pools = [
         specs.pool("controllers", "controller"),
