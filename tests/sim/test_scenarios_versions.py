@@ -419,9 +419,16 @@ def test_a_server_pool_caught_in_a_roll_is_prepared_at_one_template_on_every_syn
     """Servers in the middle of a roll from 0.11.0 to 0.12.1 when 1.3.0 is asked are prepared at the
     image they roll to; once that template is rewritten and no pod has moved to it yet, the next sync
     must prepare the same, not the image the pods leave (every sync a fixed point)."""
+    edits = [(image("0.12.1"), 0), (image("0.12.1"), 1), (image("0.12.1"), 4), (image("1.3.0"), 0)]
+    jump_through_then_reach_1_3(sim, edits)
+
+
+def jump_through_then_reach_1_3(sim: Simulation, edits: list[tuple[str, int]]) -> None:
+    """From 0.11.0 (jumps allowed), each image of `edits` asked and `wait` rounds let go by, then
+    1.3.0 asked: every pod reaches it."""
     obj = install(sim, annotated(specs.cluster(image=image("0.11.0")), JUMP))
-    for wanted, wait in [("0.12.1", 0), ("0.12.1", 1), ("0.12.1", 4), ("1.3.0", 0)]:
-        obj = specs.with_spec(obj, image=image(wanted))
+    for wanted, wait in edits:
+        obj = specs.with_spec(obj, image=wanted)
         sim.apply(obj)
         sim.step(wait)
     sim.apply(specs.with_spec(obj, image=image("1.3.0")))
@@ -503,12 +510,4 @@ def test_any_history_of_versions_never_lets_1_3_meet_servers_sending_v3(edits: l
         )
         check = servers_send_v4_before_meeting_1_3(sim)
         sim.settle_hooks.append(lambda _: check())
-        obj = install(sim, annotated(specs.cluster(image=image("0.11.0")), JUMP))
-        for wanted, wait in edits:
-            obj = specs.with_spec(obj, image=wanted)
-            sim.apply(obj)
-            sim.step(wait)
-        sim.apply(specs.with_spec(obj, image=image("1.3.0")))
-        sim.run_until(lambda: specs.is_ready(sim), 80)
-        assert running_versions(sim) == {"1.3.0"}
-        assert_clean(sim)
+        jump_through_then_reach_1_3(sim, edits)
