@@ -19,6 +19,7 @@ Each operation is idempotent: a run that was cut short is simply run again.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
@@ -70,7 +71,13 @@ class MembershipRequest:
 
 
 def run_membership(controller: PinotController, request: MembershipRequest, waiter: Waiter) -> Outcome:
-    operation = {"tag": _Tag, "rebalance": _Rebalance, "drain": _Drain, "drop": _Drop}[request.operation]
+    operations: dict[str, Callable[[PinotController, MembershipRequest, Waiter], _Operation]] = {
+        "tag": _Tag,
+        "rebalance": _Rebalance,
+        "drain": _Drain,
+        "drop": _Drop,
+    }
+    operation = operations[request.operation]
     try:
         return operation(controller, request, waiter).run()
     except ControllerUnreachable as error:
@@ -91,7 +98,9 @@ def _listed(names: Iterable[str]) -> str:
     return shown + (f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
 
 
-class _Operation:
+class _Operation(ABC):
+    """One membership operation (tag, rebalance, drain, drop) on one pool."""
+
     def __init__(self, controller: PinotController, request: MembershipRequest, waiter: Waiter) -> None:
         self.controller = controller
         self.request = request
@@ -99,8 +108,8 @@ class _Operation:
         self.waiter = waiter
         self.role = request.pool.role
 
-    def run(self) -> Outcome:
-        raise NotImplementedError
+    @abstractmethod
+    def run(self) -> Outcome: ...
 
     def instances(self) -> list[Instance]:
         return read_instances(self.controller, self.pool, self.request.helix_cluster)
