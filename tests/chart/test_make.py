@@ -91,6 +91,12 @@ slow:
 \t@sleep 0.3
 busy:
 \t@python3 -c "import time; t = time.process_time(); any(time.process_time() - t > 0.3 for _ in iter(int, 1))"
+nap:
+\t@sleep 1
+niceness:
+\t@echo "niceness $$(nice)"
+broken:
+\t@echo breaking; exit 3
 """
 
 
@@ -132,18 +138,36 @@ def test_a_failing_stage_stops_the_run_and_still_reports(tmp_path: Path) -> None
     assert "never: not run" in done.stdout
 
 
+def test_lanes_of_a_step_run_at_the_same_time_and_report_each_target(tmp_path: Path) -> None:
+    done = stages(tmp_path, "fast", "nap+nap,niceness", "fast")
+    assert done.returncode == 0, done.stdout + done.stderr
+    took = timings(done.stdout)
+    assert took["total"][0] < 1.8  # the two one-second naps overlapped
+    rows = [line.split()[0] for line in done.stdout.split("where the time went\n", 1)[1].splitlines()[1:]]
+    assert rows[:5] == ["fast", "nap", "nap", "niceness", "fast"]
+    # The second lane ran niced and printed its output after the first lane's, under a header.
+    header = "---- output of nap, niceness (ran beside nap) ----"
+    assert header in done.stdout
+    assert "niceness 10" in done.stdout.split(header, 1)[1]
+
+
+def test_a_failing_lane_fails_its_step_and_stops_the_run(tmp_path: Path) -> None:
+    done = stages(tmp_path, "slow+broken,fast", "busy")
+    assert done.returncode != 0
+    assert "breaking" in done.stdout
+    took = timings(done.stdout)
+    assert "slow" in took and "broken" in took and "busy" not in took
+    assert "fast: not run" in done.stdout and "busy: not run" in done.stdout
+
+
 def test_make_test_runs_every_stage_in_order() -> None:
     makefile = (ROOT / "Makefile").read_text()
     line = next(line for line in makefile.splitlines() if line.startswith("TEST_STAGES := "))
     assert line.split(" := ")[1].split() == [
-        "venv",
-        "tools",
-        "pinot-deps",
+        "venv+tools+pinot-deps",
         "lint",
         "typecheck",
-        "test-unit",
-        "test-helm",
-        "test-pinot",
+        "test-pinot+test-unit,test-helm",
     ]
     assert 'bash tools/stages.sh "$(MAKE)" $(TEST_STAGES)' in makefile
 
