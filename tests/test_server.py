@@ -109,6 +109,10 @@ def test_trickled_headers_do_not_extend_the_deadline(url: str) -> None:
                     break
             except TimeoutError:
                 pass
+            except ConnectionResetError:
+                # Closed with headers unread: the kernel answers the next segment with a reset.
+                closed = True
+                break
         assert closed
         assert time.monotonic() - started < 2
 
