@@ -39,6 +39,7 @@ from hooks.membership.runs import (
     ROLE_LABEL,
     MembershipRun,
     Target,
+    membership_run,
 )
 from hooks.membership.tags import MEMBER_ROLES
 from hooks.resources.naming import RUN_LABEL
@@ -146,13 +147,17 @@ class _Jobs:
             digest, pool = labels.get(RUN_LABEL), labels.get(POOL_LABEL)
             if isinstance(digest, str) and isinstance(pool, str):
                 self.attempts.setdefault((digest, pool), []).append(_attempt(job))
+        self.seen: dict[str, JobObservation] = {}  # by Job name: a run is asked about more than once
 
     def observe(self, run: MembershipRun) -> JobObservation:
-        return observe(self.jobs.get(run.name), run.name, self.pods)
+        found = self.seen.get(run.name)
+        if found is None:
+            found = self.seen[run.name] = observe(self.jobs.get(run.name), run.name, self.pods)
+        return found
 
     def current(self, run: MembershipRun) -> tuple[MembershipRun, JobObservation]:
         """The newest attempt of `run` observed (the first when none is), and what became of it."""
-        newest = replace(run, attempt=max(self.attempts.get((run.digest, run.pool), ()), default=1))
+        newest = run.at(max(self.attempts.get((run.digest, run.pool), ()), default=1))
         return newest, self.observe(newest)
 
     def running(self) -> dict[str, str]:
@@ -249,7 +254,7 @@ def _decide(target: Target, pool: PoolInput, jobs: _Jobs) -> PoolMembership | No
     def run(operation: str) -> MembershipRun:
         tags = pool.tags if operation in ("tag", "rebalance") else None
         force = pool.force and operation in ("drain", "drop")
-        return MembershipRun(operation, target, pool.name, role, desired, tags, force)
+        return membership_run(operation, target, pool.name, role, desired, tags, force)
 
     base = PoolMembership(pool.name, pool.role, desired, MembershipPhase.SETTLED, "")
     drain, drained = jobs.current(run("drain"))

@@ -9,7 +9,7 @@ and any change of what must be true is a new Job. The Job runs `pinot-control-pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Final
 
@@ -63,7 +63,15 @@ class MembershipRun:
     attempt: int = 1
 
     def again(self) -> MembershipRun:
-        return replace(self, attempt=self.attempt + 1)
+        return self.at(self.attempt + 1)
+
+    def at(self, attempt: int) -> MembershipRun:
+        """The same run at `attempt`."""
+        if attempt == self.attempt:
+            return self
+        return membership_run(
+            self.operation, self.target, self.pool, self.role, self.keep, self.tags, self.force, attempt
+        )
 
     @cached_property
     def statefulset(self) -> str:
@@ -135,6 +143,22 @@ class MembershipRun:
             self.target.secret,
             deadline_seconds=DEADLINE_SECONDS,
         )
+
+
+@lru_cache(maxsize=1024)
+def membership_run(
+    operation: str,
+    target: Target,
+    pool: str,
+    role: str,
+    keep: int,
+    tags: tuple[str, ...] | None = None,
+    force: bool = False,
+    attempt: int = 1,
+) -> MembershipRun:
+    """The run of these values, one instance each: every sync asks for the runs of every pool, the
+    same few each time, and an instance works out its name and digest only once."""
+    return MembershipRun(operation, target, pool, role, keep, tags, force, attempt)
 
 
 @lru_cache(maxsize=256)
