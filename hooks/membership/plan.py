@@ -147,12 +147,15 @@ class _Jobs:
             digest, pool = labels.get(RUN_LABEL), labels.get(POOL_LABEL)
             if isinstance(digest, str) and isinstance(pool, str):
                 self.attempts.setdefault((digest, pool), []).append(_attempt(job))
-        self.seen: dict[str, JobObservation] = {}  # by Job name: a run is asked about more than once
+        self.seen: dict[str, JobObservation] = {}  # by Job name: a Job is asked about more than once
 
     def observe(self, run: MembershipRun) -> JobObservation:
-        found = self.seen.get(run.name)
+        return self.observed(run.name)
+
+    def observed(self, name: str) -> JobObservation:
+        found = self.seen.get(name)
         if found is None:
-            found = self.seen[run.name] = observe(self.jobs.get(run.name), run.name, self.pods)
+            found = self.seen[name] = observe(self.jobs.get(name), name, self.pods)
         return found
 
     def current(self, run: MembershipRun) -> tuple[MembershipRun, JobObservation]:
@@ -165,7 +168,7 @@ class _Jobs:
         return {
             name: str(_labels(job).get(ROLE_LABEL, ""))
             for name, job in self.jobs.items()
-            if observe(job, name, ()).phase is Phase.RUNNING
+            if self.observed(name).phase is Phase.RUNNING  # mostly asked already, by the runs
         }
 
 
