@@ -113,6 +113,8 @@ def _strings_only(mapping: dict[Any, Any]) -> bool:
 
 
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
 def _observed_object(value: Any) -> JsonObject:
     """`_kubernetes_object`, for a value that must be a JSON object: checked in place, where
     validating it as a dict first copied every observed object of every request."""

@@ -28,7 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from hooks.children import as_applied
+from hooks.children import EncodedChild, as_applied
 from hooks.cluster.rollout import Observation
 from hooks.cluster.spec import Role
 from hooks.membership.runs import (
@@ -118,7 +118,7 @@ class PoolMembership:
 @dataclass(frozen=True)
 class MembershipPlan:
     pools: dict[str, PoolMembership] = field(default_factory=dict)
-    children: list[JsonObject] = field(default_factory=list)
+    children: list[JsonObject | EncodedChild] = field(default_factory=list)
     resync_seconds: float = 0.0
 
     def replicas(self, pool: str, default: int) -> int:
@@ -187,7 +187,8 @@ def plan_membership(
         if found is not None:
             decided[pool.name] = found
     all_running = observed.running()
-    children: list[JsonObject] = []
+    children: list[JsonObject | EncodedChild] = []
+    emitted: set[str] = set()
     resync = 0.0
     started: dict[str, str] = {}  # role -> the one Job of that role that may start now
     for name, found in decided.items():
@@ -220,9 +221,11 @@ def plan_membership(
                     decided[name] = _with_failure(found, seen, plan)
             if run is not None:
                 runs.append(run)
-        children += [r.job() for r in runs]
+        # A Job observed already is answered as encoded once (alike on every sync), a new one as an
+        # object: the HTTP layer counts the Jobs an answer creates (hooks.metrics.new_jobs).
+        children += [r.encoded_job if r.name in observed.jobs else r.job() for r in runs]
+        emitted.update(r.name for r in runs)
     # A Job still running for a spec that moved on finishes first: a rebalance is never cut short.
-    emitted = {child["metadata"]["name"] for child in children}
     children += [as_applied(observed.jobs[n]) for n in sorted(all_running) if n not in emitted]
     return MembershipPlan(decided, children, resync)
 

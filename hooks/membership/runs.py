@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from hooks import GROUP
+from hooks.children import EncodedChild, encoded_child
 from hooks.cluster import naming
 from hooks.hashing import content_hash
 from hooks.resources.jobs import job_object
@@ -37,9 +38,9 @@ HASH_LENGTH: Final = 10
 MIN_HASH_LENGTH: Final = 5
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the Jobs of one cluster go, and as whom."""
+class Target(NamedTuple):
+    """Where the Jobs of one cluster go, and as whom. A named tuple: it is part of the key of every
+    run asked for (`membership_run`), and a dataclass hashed and compared in Python."""
 
     cluster: str  # metadata.name of the PinotCluster
     namespace: str
@@ -132,6 +133,11 @@ class MembershipRun:
             RUN_LABEL: self.digest,
             ATTEMPT_LABEL: str(self.attempt),
         }
+
+    @cached_property
+    def encoded_job(self) -> EncodedChild:
+        """`job()`, encoded once: the Job of a run that exists is in the answer of every sync."""
+        return encoded_child(self.job())
 
     def job(self) -> JsonObject:
         return job_object(
