@@ -126,8 +126,8 @@ class ClusterMembership:
         if found is None or name not in self.spec_pools:
             return None
         if paused and found.held and found.job not in self.observed_jobs:
-            waiting = replace(
-                found, phase=MembershipPhase.WAITING, message="spec.paused is true: nothing starts in Pinot"
+            waiting = found._replace(
+                phase=MembershipPhase.WAITING, message="spec.paused is true: nothing starts in Pinot"
             )
             return waiting.status()
         return found.status()
