@@ -171,8 +171,8 @@ def membership_run(
 def _digest(
     operation: str, target: Target, pool: str, role: str, keep: int, tags: tuple[str, ...] | None, force: bool
 ) -> str:
-    """A run's digest, from what it does and where (not its attempt). Every sync builds the runs of
-    every pool afresh, and the same few come each time: each is hashed once."""
+    """A run's digest, from what it does and where (not its attempt): the attempts of a run, and a run
+    `membership_run` let go of and made again, hash it once."""
     identity = {
         "operation": operation,
         "statefulset": naming.statefulset_name(target.cluster, pool),
