@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeGuard
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 JsonObject = dict[str, Any]
 INT64 = 2**63
@@ -112,9 +113,19 @@ def _strings_only(mapping: dict[Any, Any]) -> bool:
 
 
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def _observed_object(value: Any) -> JsonObject:
+    """`_kubernetes_object`, for a value that must be a JSON object: checked in place, where
+    validating it as a dict first copied every observed object of every request."""
+    if not isinstance(value, dict):
+        raise PydanticCustomError("dict_type", "Input should be an object")  # as JSON validation says
+    return _kubernetes_object(value)
+
+
 KubernetesObject = Annotated[
     JsonObject,
-    AfterValidator(_kubernetes_object),
+    PlainValidator(_observed_object),
     WithJsonSchema(
         {
             "type": "object",

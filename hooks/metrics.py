@@ -135,8 +135,8 @@ class HookMetrics:
 def new_jobs(request: Any, children: Iterable[Any]) -> tuple[str, ...]:
     """Kinds of the Jobs in an answer's `children` that the request did not observe.
 
-    Children answered already encoded (`jsonio.Encoded`) are opaque here: a hook builds its Jobs as
-    objects (a Job is made once per run, so there is nothing to encode ahead).
+    Children answered already encoded (`jsonio.Encoded`) are opaque here: a hook answers a Job it
+    creates as an object (one it observed already may come encoded, and is not new).
     """
     kinds: list[str] = []
     observed: set[str] | None = None

@@ -172,7 +172,14 @@ def _owned_block(
 
 @lru_cache(maxsize=512)
 def _properties_block(properties: tuple[tuple[str, str], ...]) -> str:
-    return _environment().get_template(PROPERTIES_TEMPLATE).render(properties=list(properties))
+    return _properties_template().render(properties=list(properties))
+
+
+@cache
+def _properties_template() -> jinja2.Template:
+    """Looked up once: a lookup in the environment's cache cost a change request as much as the
+    rendering of a few properties."""
+    return _environment().get_template(PROPERTIES_TEMPLATE)
 
 
 @cache

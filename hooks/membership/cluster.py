@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from hooks import GROUP
-from hooks.children import as_applied
+from hooks.children import EncodedChild, as_applied
 from hooks.cluster import naming
 from hooks.cluster.rollout import Observation, PoolState, PoolStep
 from hooks.cluster.settings import PoolSettings
@@ -85,7 +85,7 @@ class ClusterMembership:
     spec_pools: frozenset[str]
     removed: tuple[RemovedPool, ...]
     unrecognized: tuple[str, ...]
-    children: tuple[JsonObject, ...]
+    children: tuple[JsonObject | EncodedChild, ...]
     controller_ready: bool
     observed_jobs: frozenset[str]
 
@@ -126,8 +126,8 @@ class ClusterMembership:
         if found is None or name not in self.spec_pools:
             return None
         if paused and found.held and found.job not in self.observed_jobs:
-            waiting = replace(
-                found, phase=MembershipPhase.WAITING, message="spec.paused is true: nothing starts in Pinot"
+            waiting = found._replace(
+                phase=MembershipPhase.WAITING, message="spec.paused is true: nothing starts in Pinot"
             )
             return waiting.status()
         return found.status()
@@ -229,7 +229,7 @@ def cluster_membership(
         RemovedPool(pool, role, sts, plan.pools.get(pool))
         for pool, (role, sts) in sorted(removed_sets.items())
     )
-    children: list[JsonObject] = list(plan.children)
+    children: list[JsonObject | EncodedChild] = list(plan.children)
     for gone in removed:
         if gone.gone:
             continue

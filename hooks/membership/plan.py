@@ -23,12 +23,12 @@ anything but the request, so a hook that restarts anywhere in this sequence carr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from hooks.children import as_applied
+from hooks.children import EncodedChild, as_applied
 from hooks.cluster.rollout import Observation
 from hooks.cluster.spec import Role
 from hooks.membership.runs import (
@@ -39,6 +39,7 @@ from hooks.membership.runs import (
     ROLE_LABEL,
     MembershipRun,
     Target,
+    membership_run,
 )
 from hooks.membership.tags import MEMBER_ROLES
 from hooks.resources.naming import RUN_LABEL
@@ -76,8 +77,9 @@ DOING = {
 }
 
 
-@dataclass(frozen=True)
-class PoolInput:
+# The records built for every pool on every sync are named tuples: a frozen dataclass took several
+# times as long to build.
+class PoolInput(NamedTuple):
     name: str
     role: Role
     desired: int  # replicas the spec asks for (0 for a removed pool)
@@ -87,8 +89,7 @@ class PoolInput:
     force: bool = False
 
 
-@dataclass(frozen=True)
-class PoolMembership:
+class PoolMembership(NamedTuple):
     name: str
     role: Role
     replicas: int  # spec.replicas the StatefulSet gets now
@@ -117,7 +118,7 @@ class PoolMembership:
 @dataclass(frozen=True)
 class MembershipPlan:
     pools: dict[str, PoolMembership] = field(default_factory=dict)
-    children: list[JsonObject] = field(default_factory=list)
+    children: list[JsonObject | EncodedChild] = field(default_factory=list)
     resync_seconds: float = 0.0
 
     def replicas(self, pool: str, default: int) -> int:
@@ -146,13 +147,20 @@ class _Jobs:
             digest, pool = labels.get(RUN_LABEL), labels.get(POOL_LABEL)
             if isinstance(digest, str) and isinstance(pool, str):
                 self.attempts.setdefault((digest, pool), []).append(_attempt(job))
+        self.seen: dict[str, JobObservation] = {}  # by Job name: a Job is asked about more than once
 
     def observe(self, run: MembershipRun) -> JobObservation:
-        return observe(self.jobs.get(run.name), run.name, self.pods)
+        return self.observed(run.name)
+
+    def observed(self, name: str) -> JobObservation:
+        found = self.seen.get(name)
+        if found is None:
+            found = self.seen[name] = observe(self.jobs.get(name), name, self.pods)
+        return found
 
     def current(self, run: MembershipRun) -> tuple[MembershipRun, JobObservation]:
         """The newest attempt of `run` observed (the first when none is), and what became of it."""
-        newest = replace(run, attempt=max(self.attempts.get((run.digest, run.pool), ()), default=1))
+        newest = run.at(max(self.attempts.get((run.digest, run.pool), ()), default=1))
         return newest, self.observe(newest)
 
     def running(self) -> dict[str, str]:
@@ -160,7 +168,7 @@ class _Jobs:
         return {
             name: str(_labels(job).get(ROLE_LABEL, ""))
             for name, job in self.jobs.items()
-            if observe(job, name, ()).phase is Phase.RUNNING
+            if self.observed(name).phase is Phase.RUNNING  # mostly asked already, by the runs
         }
 
 
@@ -179,7 +187,8 @@ def plan_membership(
         if found is not None:
             decided[pool.name] = found
     all_running = observed.running()
-    children: list[JsonObject] = []
+    children: list[JsonObject | EncodedChild] = []
+    emitted: set[str] = set()
     resync = 0.0
     started: dict[str, str] = {}  # role -> the one Job of that role that may start now
     for name, found in decided.items():
@@ -204,7 +213,7 @@ def plan_membership(
                 if plan is not None and plan.due and not running and starting is None and controller_ready:
                     run = run.again()  # the failed Job goes, its next attempt starts
                     started[role] = run.name
-                    decided[name] = replace(found, next=run, job=run.name, message=_starting(run), view=())
+                    decided[name] = found._replace(next=run, job=run.name, message=_starting(run), view=())
                 else:
                     if plan is not None:
                         wait = plan.resync_seconds if not plan.due else RETRY_RECHECK_SECONDS
@@ -212,9 +221,11 @@ def plan_membership(
                     decided[name] = _with_failure(found, seen, plan)
             if run is not None:
                 runs.append(run)
-        children += [r.job() for r in runs]
+        # A Job observed already is answered as encoded once (alike on every sync), a new one as an
+        # object: the HTTP layer counts the Jobs an answer creates (hooks.metrics.new_jobs).
+        children += [r.encoded_job if r.name in observed.jobs else r.job() for r in runs]
+        emitted.update(r.name for r in runs)
     # A Job still running for a spec that moved on finishes first: a rebalance is never cut short.
-    emitted = {child["metadata"]["name"] for child in children}
     children += [as_applied(observed.jobs[n]) for n in sorted(all_running) if n not in emitted]
     return MembershipPlan(decided, children, resync)
 
@@ -249,7 +260,7 @@ def _decide(target: Target, pool: PoolInput, jobs: _Jobs) -> PoolMembership | No
     def run(operation: str) -> MembershipRun:
         tags = pool.tags if operation in ("tag", "rebalance") else None
         force = pool.force and operation in ("drain", "drop")
-        return MembershipRun(operation, target, pool.name, role, desired, tags, force)
+        return membership_run(operation, target, pool.name, role, desired, tags, force)
 
     base = PoolMembership(pool.name, pool.role, desired, MembershipPhase.SETTLED, "")
     drain, drained = jobs.current(run("drain"))

@@ -9,11 +9,12 @@ and any change of what must be true is a new Job. The Job runs `pinot-control-pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from hooks import GROUP
+from hooks.children import EncodedChild, encoded_child
 from hooks.cluster import naming
 from hooks.hashing import content_hash
 from hooks.resources.jobs import job_object
@@ -37,9 +38,9 @@ HASH_LENGTH: Final = 10
 MIN_HASH_LENGTH: Final = 5
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the Jobs of one cluster go, and as whom."""
+class Target(NamedTuple):
+    """Where the Jobs of one cluster go, and as whom. A named tuple: it is part of the key of every
+    run asked for (`membership_run`), and a dataclass hashed and compared in Python."""
 
     cluster: str  # metadata.name of the PinotCluster
     namespace: str
@@ -63,7 +64,15 @@ class MembershipRun:
     attempt: int = 1
 
     def again(self) -> MembershipRun:
-        return replace(self, attempt=self.attempt + 1)
+        return self.at(self.attempt + 1)
+
+    def at(self, attempt: int) -> MembershipRun:
+        """The same run at `attempt`."""
+        if attempt == self.attempt:
+            return self
+        return membership_run(
+            self.operation, self.target, self.pool, self.role, self.keep, self.tags, self.force, attempt
+        )
 
     @cached_property
     def statefulset(self) -> str:
@@ -125,6 +134,11 @@ class MembershipRun:
             ATTEMPT_LABEL: str(self.attempt),
         }
 
+    @cached_property
+    def encoded_job(self) -> EncodedChild:
+        """`job()`, encoded once: the Job of a run that exists is in the answer of every sync."""
+        return encoded_child(self.job())
+
     def job(self) -> JsonObject:
         return job_object(
             self.name,
@@ -137,12 +151,28 @@ class MembershipRun:
         )
 
 
+@lru_cache(maxsize=1024)
+def membership_run(
+    operation: str,
+    target: Target,
+    pool: str,
+    role: str,
+    keep: int,
+    tags: tuple[str, ...] | None = None,
+    force: bool = False,
+    attempt: int = 1,
+) -> MembershipRun:
+    """The run of these values, one instance each: every sync asks for the runs of every pool, the
+    same few each time, and an instance works out its name and digest only once."""
+    return MembershipRun(operation, target, pool, role, keep, tags, force, attempt)
+
+
 @lru_cache(maxsize=256)
 def _digest(
     operation: str, target: Target, pool: str, role: str, keep: int, tags: tuple[str, ...] | None, force: bool
 ) -> str:
-    """A run's digest, from what it does and where (not its attempt). Every sync builds the runs of
-    every pool afresh, and the same few come each time: each is hashed once."""
+    """A run's digest, from what it does and where (not its attempt): the attempts of a run, and a run
+    `membership_run` let go of and made again, hash it once."""
     identity = {
         "operation": operation,
         "statefulset": naming.statefulset_name(target.cluster, pool),

@@ -13,7 +13,6 @@ rest (an evicted or OOM-killed Pod). Retrying a failed outcome later is the hook
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +80,7 @@ def job_object(
         "image": image,
         "command": ["pinot-control-plane"],
         "args": args,
-        "resources": copy.deepcopy(RESOURCES),
+        "resources": {kind: dict(amounts) for kind, amounts in RESOURCES.items()},  # its own copy
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},

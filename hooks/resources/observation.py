@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from hooks.conditions import REASON_PATTERN, truncate
 from hooks.contract import as_list, as_object
@@ -34,8 +33,7 @@ class Phase(enum.Enum):
     FAILED = "Failed"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     result: str
     reason: str
     message: str
@@ -61,8 +59,9 @@ class Outcome:
         return _outcome(value)
 
 
-@dataclass(frozen=True)
-class JobObservation:
+class JobObservation(NamedTuple):
+    """A named tuple, as Outcome: every membership Job is observed on every sync of its cluster."""
+
     name: str
     phase: Phase
     outcome: Outcome | None = None
@@ -79,7 +78,7 @@ def recall(observation: JobObservation, previous_status: Mapping[str, Any], dige
     remembered = Outcome.from_status(previous_status.get("lastOutcome"))
     if remembered is None or not remembered.ok or previous_status.get("appliedHash") != digest:
         return observation
-    return replace(observation, outcome=remembered)
+    return observation._replace(outcome=remembered)
 
 
 def parse_outcome(text: str) -> Outcome | None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from hooks import jsonio
+from hooks.children import EncodedChild
 from hooks.cluster.rollout import Observation
 from hooks.cluster.spec import Role
 from hooks.membership.plan import MembershipPhase, MembershipPlan, PoolInput, plan_membership
@@ -71,7 +73,10 @@ def plan(
 
 
 def names(found: MembershipPlan) -> list[str]:
-    return sorted(child["metadata"]["name"] for child in found.children)
+    return sorted(
+        child.key[2] if isinstance(child, EncodedChild) else child["metadata"]["name"]
+        for child in found.children
+    )
 
 
 def test_a_pool_whose_pods_are_ready_is_tagged_first_and_not_ready_until_then() -> None:
@@ -122,6 +127,16 @@ def test_servers_are_rebalanced_after_tagging_and_then_settled() -> None:
     assert (hot.phase, hot.held) == (MembershipPhase.SETTLED, False)
     assert dict(hot.view) == {"holdingSegments": 2, "segments": 6}
     assert names(settled) == sorted([tag.name, rebalance.name])  # the records stay
+
+
+def test_a_job_observed_is_answered_encoded_and_a_new_one_as_an_object_the_metrics_count() -> None:
+    tag, rebalance = run("tag", "hot", Role.SERVER, 2), run("rebalance", "hot", Role.SERVER, 2)
+
+    moving = plan([pool("hot", Role.SERVER, 2, sts(2))], [job(tag, "Complete")])
+
+    kept, new = sorted(moving.children, key=lambda child: isinstance(child, dict))
+    assert isinstance(kept, EncodedChild) and jsonio.loads(kept.data) == tag.job()
+    assert isinstance(new, dict) and new == rebalance.job()
 
 
 def test_brokers_and_minions_are_only_tagged() -> None:
