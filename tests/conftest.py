@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from hooks import server as http_server
@@ -48,7 +47,7 @@ def serve(
     metrics = getattr(app.state, "metrics", None)
     refusal = metrics.refusal if metrics is not None else http_server.BoundedHttpToolsProtocol.on_refusal
     config = http_server.config(app, "127.0.0.1", port, bounds, refusal, log_level)
-    instance = uvicorn.Server(config)
+    instance = http_server.HookServer(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
