@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hooks import jsonio, limits
@@ -297,7 +298,7 @@ class HookServer(uvicorn.Server):
     listener (`hooks.probes`) on a port of its own from the moment the hooks are served until the
     server begins to shut down: readiness then fails at once, and no new call is routed here."""
 
-    STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot bind its own port
+    STARTUP_FAILURE = STARTUP_FAILURE  # uvicorn's exit status when it cannot bind its own port
 
     def __init__(self, config: uvicorn.Config, probes: ProbeSettings | None = None) -> None:
         super().__init__(config)

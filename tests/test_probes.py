@@ -285,12 +285,13 @@ def test_the_probe_listener_stops_with_the_server() -> None:
     def listeners() -> int:
         return sum(thread.name == "probes" for thread in threading.enumerate())
 
-    before = listeners()
+    before, switch_interval = listeners(), sys.getswitchinterval()
     instance = start()
     assert probe(instance.probe_port)[0] == 200
     assert listeners() == before + 1
+    assert sys.getswitchinterval() == min(probes.SWITCH_INTERVAL, switch_interval)
     instance.stop()
-    assert listeners() == before
+    assert (listeners(), sys.getswitchinterval()) == (before, switch_interval)
     with pytest.raises(ConnectionRefusedError):
         probe(instance.probe_port)
 
