@@ -27,7 +27,8 @@ from hooks.contract import HookRequest
 from hooks.decision import Decision
 from hooks.server import HookServer, ProbeSettings, config
 from tests.cluster.builders import NOW, parent, request_body
-from tests.conftest import free_port
+from tests.conftest import free_port, start
+from tests.support.sockets import read_until_closed
 
 ROOT = Path(__file__).resolve().parents[1]
 STALL_TIMEOUT = 0.3
@@ -41,36 +42,29 @@ def wedge(_: HookRequest, __: datetime) -> Decision:
 
 
 @dataclass
-class Running:
-    server: HookServer
-    thread: threading.Thread
-    url: str
+class Probed:
+    running: Probed
     probe_port: int
 
+    @property
+    def url(self) -> str:
+        return self.running.url
+
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive()
+        self.running.stop()
 
 
-def start(stall_timeout: float = STALL_TIMEOUT) -> Running:
+def start_probed(stall_timeout: float = STALL_TIMEOUT) -> Probed:
     """The app with a wedging hook, served as `serve` serves it, probes included, in a thread."""
     routes = [*default_routes(), Route("/sync/wedge", "wedge", HookRequest, wedge)]
-    port, probe_port = free_port(), free_port()
+    probe_port = free_port()
     settings = ProbeSettings(port=probe_port, stall_timeout=stall_timeout)
-    server = HookServer(config(create_app(clock=lambda: NOW, routes=routes), "127.0.0.1", port), settings)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    return Running(server, thread, f"http://127.0.0.1:{port}", probe_port)
+    return Probed(start(create_app(clock=lambda: NOW, routes=routes), probes=settings), probe_port)
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[Running]:
-    instance = start()
+def running() -> Iterator[Probed]:
+    instance = start_probed()
     yield instance
     instance.stop()
 
@@ -93,25 +87,17 @@ def connect(port: int) -> socket.socket:
     return sock
 
 
-def read_until_closed(sock: socket.socket) -> tuple[bytes, float]:
-    started = time.monotonic()
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received, time.monotonic() - started
-
-
 # Answers ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_the_probe_port_answers_as_the_loop_does(running: Running, path: str) -> None:
+def test_the_probe_port_answers_as_the_loop_does(running: Probed, path: str) -> None:
     status, body, _ = probe(running.probe_port, path)
     loop = httpx.get(f"{running.url}{path}")
     assert (status, body) == (loop.status_code, loop.content) == (200, b"ok")
 
 
-def test_the_probe_port_answers_its_two_paths_only_and_closes_each_connection(running: Running) -> None:
+def test_the_probe_port_answers_its_two_paths_only_and_closes_each_connection(running: Probed) -> None:
     for request, status in (
         (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 404),
         (b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405),
@@ -196,7 +182,7 @@ def wait_until_up(probe_port: int) -> None:
             time.sleep(0.05)
 
 
-def test_liveness_and_readiness_fail_while_the_loop_is_wedged_and_recover_after(running: Running) -> None:
+def test_liveness_and_readiness_fail_while_the_loop_is_wedged_and_recover_after(running: Probed) -> None:
     wedging = threading.Thread(
         target=lambda: httpx.post(f"{running.url}/sync/wedge", json=request_body(parent()), timeout=10)
     )
@@ -235,7 +221,7 @@ def test_the_heartbeat_beats_while_the_loop_turns() -> None:
 # Clients that are not the kubelet ---------------------------------------------------------------
 
 
-def test_silent_and_slow_clients_do_not_hold_up_the_next_probe(running: Running) -> None:
+def test_silent_and_slow_clients_do_not_hold_up_the_next_probe(running: Probed) -> None:
     silent = [connect(running.probe_port) for _ in range(probes.PROBE_CONNECTIONS - 2)]
     trickling = connect(running.probe_port)
     trickling.sendall(b"GET /healthz HTTP/1.1\r\n")
@@ -256,7 +242,7 @@ def test_silent_and_slow_clients_do_not_hold_up_the_next_probe(running: Running)
             sock.close()
 
 
-def test_beyond_the_connection_bound_the_oldest_connection_makes_room(running: Running) -> None:
+def test_beyond_the_connection_bound_the_oldest_connection_makes_room(running: Probed) -> None:
     held = [connect(running.probe_port) for _ in range(probes.PROBE_CONNECTIONS)]
     try:
         time.sleep(0.05)
@@ -270,7 +256,7 @@ def test_beyond_the_connection_bound_the_oldest_connection_makes_room(running: R
             sock.close()
 
 
-def test_an_oversized_request_head_gets_431(running: Running) -> None:
+def test_an_oversized_request_head_gets_431(running: Probed) -> None:
     with connect(running.probe_port) as sock:
         with contextlib.suppress(OSError):
             sock.sendall(b"GET /healthz HTTP/1.1\r\nX-Padding: " + b"p" * probes.MAX_PROBE_REQUEST_BYTES)
@@ -286,7 +272,7 @@ def test_the_probe_listener_stops_with_the_server() -> None:
         return sum(thread.name == "probes" for thread in threading.enumerate())
 
     before, switch_interval = listeners(), sys.getswitchinterval()
-    instance = start()
+    instance = start_probed()
     assert probe(instance.probe_port)[0] == 200
     assert listeners() == before + 1
     assert sys.getswitchinterval() == min(probes.SWITCH_INTERVAL, switch_interval)

@@ -20,6 +20,7 @@ from hooks.decision import Decision
 from hooks.server import ConnectionLimits
 from tests.cluster.builders import NOW, parent, request_body
 from tests.conftest import serve
+from tests.support.sockets import read_until_closed
 
 BOUNDS = ConnectionLimits(max_connections=6, header_timeout=0.5, max_header_bytes=4096, write_timeout=0.5)
 BIG_ANSWER = 24 * 1024 * 1024
@@ -52,15 +53,6 @@ def connect(url: str, receive_buffer: int | None = None) -> socket.socket:
     sock.connect((host, int(port)))
     sock.settimeout(10)
     return sock
-
-
-def read_until_closed(sock: socket.socket) -> tuple[bytes, float]:
-    """Everything the server sends until it closes, and how long that took."""
-    started = time.monotonic()
-    received = b""
-    while chunk := sock.recv(65536):
-        received += chunk
-    return received, time.monotonic() - started
 
 
 def refused(app: FastAPI, reason: str) -> float:
