@@ -9,7 +9,7 @@ switch interval whatever it computes, or once a single C call (orjson parsing a 
 A probe takes the interpreter back after each of its system calls (select, accept, recv, send,
 close), each time within that interval, so while the listener runs the switch interval is
 SWITCH_INTERVAL instead of Python's 5 ms. With 200 clients sending 12-pool changes, probes took 8
-to 10 ms at the median and 150 at the 99th percentile with 5 ms, 2 to 4 and 33 to 43 with 1 ms. It
+to 10 ms at the median and 150 at the 99th percentile with 5 ms, 2 to 4 and 6 to 43 with 1 ms. It
 costs the loop nothing while no probe is waiting: only a thread waiting for the interpreter makes
 the running one give it up.
 
