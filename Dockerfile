@@ -15,6 +15,6 @@ ENV PINOT_CP_TEMPLATES=/opt/pinot-control-plane/templates \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 8081
 ENTRYPOINT ["pinot-control-plane"]
-CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8080", "--probe-port", "8081"]

@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+PROBE_PORT ?= 8081
 # The stages of `make test`, in order; it prints how long each took at the end. "a+b,c" runs a beside
 # b then c (tools/stages.sh): the real-Pinot suite mostly waits on Pinot, so the unit and chart tests
 # take the CPU it leaves idle, niced so that its timing stays its own.
@@ -42,7 +43,7 @@ venv: $(BIN)/.installed
 
 # A development venv serves too; otherwise install only what serving needs.
 run: $(if $(wildcard $(BIN)/.installed),$(BIN)/.installed,$(BIN)/.installed-run)
-	$(BIN)/pinot-control-plane serve --host $(HOST) --port $(PORT)
+	$(BIN)/pinot-control-plane serve --host $(HOST) --port $(PORT) --probe-port $(PROBE_PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,9 +1,9 @@
 """Work that must never happen on the request path, counted while the real app answers requests.
 
 A profile hook sees every Python call of the thread it is set in. Requests are answered through
-httpx's ASGI transport in this thread, and the hooks' work runs on the worker thread
-(`hooks.worker`): the hook is set in both, so anything the app does for them is seen: parsing
-YAML, compiling a Jinja2 template, or building a pydantic schema (a new model or TypeAdapter).
+httpx's ASGI transport in this thread, and the hooks compute on the event loop, in this thread too,
+so anything the app does for them is seen: parsing YAML, compiling a Jinja2 template, or building
+a pydantic schema (a new model or TypeAdapter).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-
-from hooks import worker
 
 # What is counted: calls of these functions, by file (path suffix) and function name (None: any).
 FORBIDDEN: dict[str, tuple[str, str | None]] = {
@@ -43,11 +41,9 @@ def counting() -> Iterator[Counter[str]]:
                 counts[what] += 1
 
     sys.setprofile(profile)
-    worker.call(sys.setprofile, profile)
     try:
         yield counts
     finally:
-        worker.call(sys.setprofile, None)
         sys.setprofile(None)
 
 

@@ -12,9 +12,11 @@ Scenarios (what the hook server must survive, each with its own targets in `benc
 - `stalled`: 30 connections each sending 15 MiB of a body, then stalling before its last byte;
 - `large`: 30 connections each sending a whole 15 MiB sync request at once.
 
-Meanwhile `Prober` asks `/healthz` every 50 ms on a new connection with a 1 s timeout, as the
-kubelet does, from another process than the generator, so that the generator's own work does not
-delay it. The generator prints one JSON line: what the server answered and when it closed.
+Meanwhile `Prober` asks `/healthz` on the probe port (`serve --probe-port`, where the Deployment's
+probes go) every 50 ms on a new connection with a 1 s timeout, as the kubelet does, from another
+process than the generator, so that the generator's own work does not delay it; a second one asks
+the event loop's own `/healthz` on the hook port the same way, for comparison. The generator prints
+one JSON line: what the server answered and when it closed.
 """
 
 from __future__ import annotations
@@ -223,8 +225,8 @@ class ProbeStats:
 
 
 class Prober:
-    """`/healthz` every PROBE_INTERVAL on a fresh connection, timing each answer; a probe that
-    fails or takes longer than PROBE_TIMEOUT is a failure (the kubelet's view)."""
+    """`/healthz` at `url` every PROBE_INTERVAL on a fresh connection, timing each answer; a probe
+    that fails or takes longer than PROBE_TIMEOUT is a failure (the kubelet's view)."""
 
     def __init__(self, url: str) -> None:
         host, port = url.removeprefix("http://").rsplit(":", 1)

@@ -406,7 +406,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         hook = stack.enter_context(
             running(
                 "hook server",
-                [serve, "serve", "--host", "127.0.0.1", "--port", str(hook_port)],
+                [
+                    serve,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(hook_port),
+                    "--probe-port",
+                    str(free_port()),
+                ],
                 hook_port,
                 workdir / "hook.log",
                 server_cpus,
@@ -482,17 +491,18 @@ def measure_load(
     seconds = LOAD_SECONDS_QUICK if quick else LOAD_SECONDS
     rows = []
     for scenario in ("idle", *load.SCENARIOS):
-        port = free_port()
-        argv = [serve, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        port, probe_port = free_port(), free_port()
+        argv = [serve, "serve", "--host", "127.0.0.1", "--port", str(port), "--probe-port", str(probe_port)]
         with running(f"hook server ({scenario})", argv, port, workdir / f"hook-{scenario}.log", cpus) as hook:
             hook.reset_peak_rss()
-            with load.Prober(hook.url) as prober:
+            # As the Deployment's probes: the probe port. The loop's own /healthz for comparison.
+            with load.Prober(f"http://127.0.0.1:{probe_port}") as prober, load.Prober(hook.url) as loop:
                 outcome: dict[str, object] = {}
                 if scenario == "idle":
                     time.sleep(seconds[scenario])
                 else:
                     outcome = _generate(scenario, hook.url, workdir, seconds[scenario], generator)
-            row = report.LoadRow(scenario, outcome, prober.stats(), hook.peak_rss_bytes())
+            row = report.LoadRow(scenario, outcome, prober.stats(), hook.peak_rss_bytes(), loop.stats())
         print(report.load_progress_line(row), flush=True)
         rows.append(row)
     return rows

@@ -1,10 +1,10 @@
 """The HTTP shell: FastAPI routes over pure hook functions.
 
 Everything here is transport: admit the call (`hooks.admission`), read the body (bounded in size
-and time), hand parse + hook + serialise to the one worker thread (`hooks.worker`), log one line,
-count and observe. Failures never produce a 200: a request that is not Metacontroller-shaped gets
-422, an oversized one 413, a body not sent in time 408, our own bug 500, every one with a JSON body
-`{"error": ...}`, as are FastAPI's own 404 and 405.
+and time), parse + hook + serialise (on the event loop: the kubelet's probes are answered off it,
+by `hooks.probes`), log one line, count and observe. Failures never produce a 200: a request that
+is not Metacontroller-shaped gets 422, an oversized one 413, a body not sent in time 408, our own
+bug 500, every one with a JSON body `{"error": ...}`, as are FastAPI's own 404 and 405.
 
 Answers a hook marks clock-free are kept by exact request bytes, so an identical resync is
 answered on the event loop without calling the hook again, and carry an ETag naming their bytes: a
@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from hooks import jsonio, limits, logs, worker
+from hooks import jsonio, limits, logs
 from hooks.admission import Admission, Busy, Reservation, parse_cost
 from hooks.answers import AnswerCache, CachedAnswer, etag_matches, etag_of
 from hooks.apidocs import docs_page
@@ -128,8 +128,9 @@ def create_app(
     _publish_schemas(app, defs)
     _answer_errors_as_json(app)
 
-    # Coroutines, answered on the event loop itself: FastAPI runs a plain function on a thread pool,
-    # one more hand-over for a probe to wait on while the worker thread computes.
+    # Answered by the event loop, behind whatever it computes: for `curl` and `make run`. The
+    # Deployment's probes ask the probe port (`hooks.probes`), which does not wait for the loop.
+    # Coroutines: FastAPI would run a plain function on a thread pool.
     @app.get("/healthz", response_class=PlainTextResponse, description="Liveness: the server answers.")
     async def healthz() -> str:
         return "ok"
@@ -152,7 +153,7 @@ def create_app(
 
 
 class Computed(NamedTuple):
-    """What the worker thread made of one request."""
+    """What the hook made of one request."""
 
     payload: bytes
     etag: str | None  # None: the answer came from the clock
@@ -163,7 +164,9 @@ class Computed(NamedTuple):
 
 
 def _compute(route: Route, body: bytes, now: datetime, bounds: Limits) -> Computed:
-    """Parse, decide, serialise: the CPU-bound part of a call, run on the worker thread."""
+    """Parse, decide, serialise: the CPU-bound part of a call, run on the event loop.
+
+    One call at a time: the memos of pure functions (`hooks.memo`) assume that no two run at once."""
     if len(body) >= DENSITY_CHECKED_FROM:
         cost = parse_cost(body)
         if cost > bounds.parse_budget_bytes:
@@ -236,7 +239,7 @@ def _add_hook_route(
             if found is not None:
                 counted.cache_hit()
             else:
-                found = await worker.run(_compute, route, body, clock(), bounds)
+                found = _compute(route, body, clock(), bounds)
                 if found.etag is not None:
                     kept = CachedAnswer(found.payload, found.etag, *found[2:])
                     answers.put(route.path, body, kept)

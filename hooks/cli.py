@@ -14,7 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
     from hooks import logs
     from hooks.app import create_app
     from hooks.heap import freeze_startup_heap
-    from hooks.server import ConnectionLimits, serve
+    from hooks.server import ConnectionLimits, ProbeSettings, serve
 
     logs.configure(args.log_level, sys.stderr)
     app = create_app(
@@ -29,7 +29,8 @@ def _serve(args: argparse.Namespace) -> int:
         write_timeout=args.write_timeout,
     )
     freeze_startup_heap()
-    serve(app, args.host, args.port, limits, app.state.metrics.refusal, args.log_level)
+    probes = ProbeSettings(port=args.probe_port, stall_timeout=args.stall_timeout)
+    serve(app, args.host, args.port, limits, app.state.metrics.refusal, args.log_level, probes)
     return 0
 
 
@@ -51,6 +52,12 @@ SERVE_BOUNDS: list[tuple[str, type[int] | type[float], int | float, str]] = [
     ("--header-timeout", float, limits.HEADER_TIMEOUT, "seconds to receive a request's headers"),
     ("--body-timeout", float, limits.BODY_TIMEOUT, "seconds to receive an admitted body"),
     ("--write-timeout", float, limits.WRITE_TIMEOUT, "seconds a client may read nothing of its answer"),
+    (
+        "--stall-timeout",
+        float,
+        limits.STALL_TIMEOUT,
+        "seconds the event loop may be silent before the probe port's /healthz and /readyz fail",
+    ),
 ]
 
 
@@ -64,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the hooks over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    serve.add_argument(
+        "--probe-port",
+        type=int,
+        default=limits.PROBE_PORT,
+        help=f"port for the kubelet's /healthz and /readyz, answered off the event loop "
+        f"(default {limits.PROBE_PORT})",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     for flag, kind, default, meaning in SERVE_BOUNDS:
         shown = f"{default // limits.MIB} MiB" if flag.endswith("-bytes") else f"{default:g}"

@@ -18,6 +18,8 @@ a second were all still open after 31 s. `BoundedHttpToolsProtocol` adds, per co
 
 The body's own deadline and the bytes held in bodies are the app's (`hooks.app`, `hooks.admission`):
 only it knows when it starts reading. Refusals are counted by reason (`on_refusal`).
+
+`HookServer` runs uvicorn with the probe listener of `hooks.probes` beside it, on a port of its own.
 """
 
 from __future__ import annotations
@@ -25,16 +27,28 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hooks import jsonio, limits
+from hooks.probes import HEARTBEAT_INTERVAL, Heartbeat, ProbeListener
 
-__all__ = ["DEFAULT_LIMITS", "BoundedHttpToolsProtocol", "ConnectionLimits", "protocol_class", "serve"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "BoundedHttpToolsProtocol",
+    "ConnectionLimits",
+    "HookServer",
+    "ProbeSettings",
+    "protocol_class",
+    "serve",
+]
 
 LOG = logging.getLogger("pinot_control_plane.server")
 
@@ -262,7 +276,75 @@ def config(
     )
 
 
+@dataclass(frozen=True)
+class ProbeSettings:
+    """Where the probe listener answers, and how long the event loop may be silent."""
+
+    port: int = limits.PROBE_PORT
+    stall_timeout: float = limits.STALL_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535 or self.stall_timeout <= 0:
+            raise ValueError("a port number and a positive stall timeout")
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Beats often enough that a loop that turns never looks silent for the stall timeout."""
+        return min(HEARTBEAT_INTERVAL, self.stall_timeout / 4)
+
+
+class HookServer(uvicorn.Server):
+    """uvicorn's server, whose event loop beats a heartbeat while it serves, with the probe
+    listener (`hooks.probes`) on a port of its own from the moment the hooks are served until the
+    server begins to shut down: readiness then fails at once, and no new call is routed here."""
+
+    STARTUP_FAILURE = STARTUP_FAILURE  # uvicorn's exit status when it cannot bind its own port
+
+    def __init__(self, config: uvicorn.Config, probes: ProbeSettings | None = None) -> None:
+        super().__init__(config)
+        self.heartbeat = Heartbeat(HEARTBEAT_INTERVAL if probes is None else probes.heartbeat_interval)
+        self.probe_settings = probes
+        self.probes: ProbeListener | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        settings = self.probe_settings
+        if settings is not None:
+            try:
+                self.probes = ProbeListener(
+                    self.config.host, settings.port, self.heartbeat, settings.stall_timeout
+                )
+            except OSError as error:
+                LOG.error("cannot listen for probes on %s:%d: %s", self.config.host, settings.port, error)
+                sys.exit(self.STARTUP_FAILURE)
+        try:
+            await super().startup(sockets)
+        finally:
+            if not self.started:  # uvicorn could not start: shutdown() will not be called
+                self._close_probes()
+        if not self.started:
+            return
+        self.heartbeat.start(asyncio.get_running_loop())
+        if self.probes is not None:
+            self.probes.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._close_probes()
+        self.heartbeat.stop()
+        await super().shutdown(sockets)
+
+    def _close_probes(self) -> None:
+        if self.probes is not None:
+            self.probes.close()
+            self.probes = None
+
+
 def serve(
-    app: Any, host: str, port: int, limits: ConnectionLimits, on_refusal: Refusal, log_level: str
+    app: Any,
+    host: str,
+    port: int,
+    limits: ConnectionLimits,
+    on_refusal: Refusal,
+    log_level: str,
+    probes: ProbeSettings | None = None,
 ) -> None:
-    uvicorn.Server(config(app, host, port, limits, on_refusal, log_level)).run()
+    HookServer(config(app, host, port, limits, on_refusal, log_level), probes).run()

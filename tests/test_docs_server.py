@@ -28,6 +28,7 @@ def test_each_bound_in_the_readme_is_the_default_of_serve() -> None:
         "body-timeout": f"{serve.body_timeout:g} s",
         "max-body-bytes": f"{serve.max_body_bytes // limits.MIB} MiB",
         "write-timeout": f"{serve.write_timeout:g} s",
+        "stall-timeout": f"{serve.stall_timeout:g} s",
     }
     assert {flag: value.strip() for flag, value in rows.items()} == expected
 
@@ -53,3 +54,14 @@ def test_every_metric_family_of_ours_is_in_the_readme() -> None:
     assert names
     missing = [name for name in sorted(names) if f"`{name}" not in SECTION]
     assert missing == []
+
+
+def test_the_probe_port_the_readme_names_is_the_default_and_the_deployments() -> None:
+    serve = build_parser().parse_args(["serve"])
+    assert f"`serve --probe-port` (default {serve.probe_port};" in SECTION
+    deployment = yaml.safe_load((ROOT / "metacontroller" / "deployment.yaml").read_text())
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert ports["probes"] == serve.probe_port == limits.PROBE_PORT
+    assert container["args"][container["args"].index("--probe-port") + 1] == str(serve.probe_port)
+    assert f"for `--stall-timeout` ({serve.stall_timeout:g} s)" in SECTION

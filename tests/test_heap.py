@@ -65,18 +65,20 @@ def test_serve_freezes_after_building_the_app(
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", root.handlers[:])
 
-    def run(app: Any, host: str, port: int, *_: Any) -> None:
+    def run(app: Any, host: str, port: int, *rest: Any) -> None:
         seen["frozen"] = gc.get_freeze_count()
         seen["routes"] = [route.path for route in app.routes]
         seen["port"] = port
+        seen["probes"] = rest[-1]
 
     monkeypatch.setattr(server, "serve", run)
-    assert cli.main(["serve", "--port", "18999"]) == 0
+    assert cli.main(["serve", "--port", "18999", "--probe-port", "18998", "--stall-timeout", "3"]) == 0
     logging.captureWarnings(False)
 
     assert seen["frozen"] > 10_000
     assert "/sync/pinotcluster" in seen["routes"]
     assert seen["port"] == 18999
+    assert seen["probes"] == server.ProbeSettings(port=18998, stall_timeout=3.0)
     # One JSON line per call: no caller frame or thread looked up for it.
     assert logging._srcfile is None
     assert not logging.logThreads

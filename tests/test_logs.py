@@ -144,9 +144,12 @@ def test_uvicorns_lines_and_a_hooks_traceback_are_json_under_a_real_uvicorn(stre
 
 
 def test_the_served_process_logs_only_json() -> None:
-    port = free_port()
+    port, probe_port = free_port(), free_port()
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/pinot-control-plane"), "serve", "--port", str(port)],
+        [
+            str(ROOT / ".venv/bin/pinot-control-plane"),
+            *("serve", "--port", str(port), "--probe-port", str(probe_port)),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

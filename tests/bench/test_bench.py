@@ -104,15 +104,6 @@ def test_pooled_quantile_weights_blocks_by_their_requests() -> None:
     assert pooled_quantile([fast, slow], 0.95) == 9000
 
 
-def test_the_counter_sees_work_done_on_the_worker_thread() -> None:
-    import yaml
-
-    from hooks import worker
-
-    counts = count_forbidden(lambda: worker.call(yaml.safe_load, "a: 1"))
-    assert counts["YAML parsing"] > 0
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> scale.Fleet:
     return scale.build_fleet(tmp_path_factory.mktemp("fleet"), clusters=3, tables=7)
@@ -181,7 +172,8 @@ def test_the_page_states_the_scale_and_load_targets() -> None:
     fleet_row = ScaleRow(1000, 10_000, 300 * MB, measure, measure, 12.5, 2.0)
     probes = ProbeStats(count=100, failures=0, p50_ms=2.0, p99_ms=10.0, max_ms=20.0)
     closed = {"connections": 200, "statuses": {"408": 200}, "closed": 200, "lastClosedAfter": 5.0}
-    load_rows = [LoadRow("idle", {}, probes, 60 * MB), LoadRow("slowloris", closed, probes, 62 * MB)]
+    loop = ProbeStats(count=90, failures=3, p50_ms=40.0, p99_ms=900.0, max_ms=1000.0)
+    load_rows = [LoadRow("idle", {}, probes, 60 * MB), LoadRow("slowloris", closed, probes, 62 * MB, loop)]
 
     text = markdown([], "method", 1.0, False, (), (), ("", ""), fleet_row, load_rows, scale.cache_bounds())
 
@@ -190,6 +182,8 @@ def test_the_page_states_the_scale_and_load_targets() -> None:
     assert (
         "| slowloris: every connection closed within 7 s | 200 of 200, the last after 5.0 s | yes |" in text
     )
+    assert "| 0 of 100 | - | 60 |" in text  # the loop's /healthz was not asked
+    assert "| 0 of 100 | 40.0 / 900.0 / 1000.0, 3 failed | 62 |" in text
     limit = f"{memory_limit_mib():.0f} MiB"
     assert f"| idle: peak RSS under the Deployment's memory limit ({limit}) | 60 MB | yes |" in text
     assert "`hooks.cluster.rendering.MEMO` | 512 + 16 entries (memo)" in text

@@ -300,12 +300,18 @@ def test_deployment(rendered: list[JsonObject]) -> None:
     pod = spec["template"]["spec"]
     [container] = pod["containers"]
     assert container["image"] == "pinot-control-plane:0.1.0"
-    assert container["args"] == ["serve", "--host", "0.0.0.0", "--port", "8080", "--log-level", "info"]
-    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert container["args"] == [
+        *("serve", "--host", "0.0.0.0", "--port", "8080", "--probe-port", "8081", "--log-level", "info")
+    ]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+        {"name": "probes", "containerPort": 8081, "protocol": "TCP"},
+    ]
     for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
         get = container[probe]["httpGet"]
         assert get["path"] == path
-        assert get["port"] in ("http", 8080)
+        assert get["port"] == "probes"  # answered off the event loop (hooks.probes)
+        assert container[probe]["timeoutSeconds"] == 1
     resources = container["resources"]
     assert set(resources["requests"]) == {"cpu", "memory"}
     assert "memory" in resources["limits"]
@@ -374,6 +380,18 @@ def test_network_policy_admits_only_metacontroller_on_8080(rendered: list[JsonOb
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "metacontroller"}}}
     ]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+
+
+def test_no_pod_may_reach_the_probe_port(rendered: list[JsonObject]) -> None:
+    """Only the kubelet asks the probes, from the node, which a NetworkPolicy does not restrict."""
+    [container] = find(rendered, "Deployment", HOOKS)["spec"]["template"]["spec"]["containers"]
+    probes = {p["containerPort"] for p in container["ports"] if p["name"] == "probes"}
+    admitted = {
+        port.get("port")
+        for rule in find(rendered, "NetworkPolicy", HOOKS)["spec"]["ingress"]
+        for port in rule.get("ports") or [{}]
+    }
+    assert probes and not probes & admitted and None not in admitted and "probes" not in admitted
 
 
 def test_kustomization_references_crds_as_a_directory() -> None:
