@@ -151,9 +151,10 @@ def test_probes_are_answered_within_milliseconds_while_the_loop_computes(
         server.terminate()
         server.wait(timeout=10)
     assert len(latencies) > 20
-    # The loop hands the interpreter over within the switch interval (5 ms): a probe takes a few
-    # milliseconds. The worst one is left room for a busy machine.
-    assert sorted(latencies)[len(latencies) // 2] < 0.03, sorted(latencies)
+    # The loop hands the interpreter over within the switch interval: a probe takes a few
+    # milliseconds, where one the loop answered would wait behind the computations queued before it
+    # (0.3 s and more here). The bounds leave room for a busy machine (make test runs this niced).
+    assert sorted(latencies)[len(latencies) // 2] < 0.1, sorted(latencies)
     assert max(latencies) < 0.5, sorted(latencies)
 
 
@@ -215,7 +216,8 @@ def test_the_heartbeat_beats_while_the_loop_turns() -> None:
         heartbeat.stop()
         return seen
 
-    assert max(asyncio.run(silences())) < 0.05 + 0.04
+    # Without beats the silence would reach 0.42 s; the slack is for a busy machine.
+    assert max(asyncio.run(silences())) < 0.05 + 0.2
 
 
 # Clients that are not the kubelet ---------------------------------------------------------------
