@@ -64,7 +64,8 @@ for s in "${!steps[@]}"; do
 		if [ "$i" -eq 0 ]; then
 			(run_lane "$results.$i" "${targets[@]}") &
 		else
-			(renice -n 10 -p "$BASHPID" >/dev/null && run_lane "$results.$i" "${targets[@]}") >"$work/out.$i" 2>&1 &
+			(renice -n 10 -p "$BASHPID" >/dev/null || echo "stages: could not renice this lane; it runs at normal priority"
+			run_lane "$results.$i" "${targets[@]}") >"$work/out.$i" 2>&1 &
 		fi
 		pids+=($!)
 	done
@@ -104,10 +105,16 @@ for step in "$@"; do
 done
 wall_total=$((($(date +%s%N) - started_ns) / 1000000))
 printf '  %-12s %7s s %7s s\n' total "$(seconds "$wall_total")" "$(seconds "$cpu_total")"
+missing=0
 for s in "${!steps[@]}"; do
 	IFS='+,' read -r -a targets <<<"${steps[$s]}"
 	for target in "${targets[@]}"; do
-		case " ${ran[*]-} " in *" $s:$target "*) ;; *) echo "  $target: not run" ;; esac
+		case " ${ran[*]-} " in *" $s:$target "*) ;; *)
+			echo "  $target: not run"
+			missing=1
+			;;
+		esac
 	done
 done
-[ "${#failed[@]}" -eq 0 ]
+# A target that did not run although none failed (a lane that died) fails the run too.
+[ "${#failed[@]}" -eq 0 ] && [ "$missing" -eq 0 ]
