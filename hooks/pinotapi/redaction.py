@@ -8,8 +8,9 @@ passes through a `Redactor` holding the secrets, in every spelling an answer may
 
 - the password, the `username:password` pair, and the Basic header value (`base64(username:password)`,
   standard and URL-safe alphabet, with or without padding);
-- each of those as it reads inside a JSON string (escaped, also `\\uXXXX` for non-ASCII), an HTML page
-  (entities), and a URL (percent-encoded, upper or lower case hex, `+` or `%20` for spaces).
+- each of those as it reads inside a JSON string (escaped, non-ASCII also as `\\u` and four hex
+  digits), an HTML page (entities), and a URL (percent-encoded, upper or lower case hex, `+` or
+  `%20` for spaces).
 
 The username alone is not secret and stays readable. Redaction happens before any text is shortened,
 so a cut can never leave half a secret behind.
