@@ -46,7 +46,11 @@ NOTES = [
     "cache of clock-free answers (`hooks.answers.AnswerCache`): the request bytes are compared, nothing "
     "is parsed or computed, so it can beat the floor, which parses every request.",
     "- **change** requests are all different (one spec value of one server pool takes a new number each "
-    "time): every one is parsed, validated and computed, and its answer serialised. The pools the change "
+    "time): every one is parsed, validated and computed, and its answer serialised. Each shares its "
+    "`children` with the request before it, as a parent's edits and status updates do: the hook server "
+    "parses and validates the section that changed (the parent) and takes the others from the last "
+    "request of the same parent (`hooks.requestmemory`, compared byte for byte); the floor parses all "
+    "of every request. The pools the change "
     "did not touch are validated, layered and rendered from the hook's bounded memo of per-pool results "
     "(`hooks.memo`, pure functions keyed by their exact inputs); the changed pool is computed afresh. "
     "A real edit touches one pool the same way.",

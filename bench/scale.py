@@ -34,7 +34,9 @@ from bench.workloads import (
     settled_table,
 )
 from hooks import jsonio
+from hooks.limits import MIB
 from hooks.memo import PROBATION, Memo
+from hooks.requestmemory import KEPT_BYTES, KEPT_REQUEST_BYTES
 
 CLUSTERS = 1000
 TABLES = 10_000
@@ -129,6 +131,13 @@ def cache_bounds() -> list[CacheBound]:
             elif _is_lru(value) and getattr(value, "__module__", None) == module_info.name:
                 found.append(_lru_bound(where, value))
     found.append(CacheBound("hooks.answers.AnswerCache (per app)", "16 MiB of requests and answers", True))
+    found.append(
+        CacheBound(
+            "hooks.requestmemory.RequestMemory (per app)",
+            f"{KEPT_BYTES // MIB} MiB of requests, each at most {KEPT_REQUEST_BYTES // 1024} KiB",
+            True,
+        )
+    )
     return found
 
 

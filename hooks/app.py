@@ -43,6 +43,7 @@ from hooks.contract import (
 )
 from hooks.decision import ClockFreeDecision, Decision
 from hooks.metrics import Metrics, new_jobs
+from hooks.requestmemory import RequestMemory
 
 LOG = logging.getLogger("pinot_control_plane.hooks")
 VERSION = "0.1.0"
@@ -120,11 +121,13 @@ def create_app(
     bounds = Limits(max_body_bytes, body_timeout, parse_budget_bytes)
     answers = AnswerCache(answer_cache_bytes)
     app.state.answers = answers
+    memory = RequestMemory()
+    app.state.requests = memory
     app.state.metrics = metrics
     app.state.admission = admission
     defs: dict[str, Any] = {}
     for route in routes if routes is not None else default_routes():
-        defs.update(_add_hook_route(app, route, clock, bounds, admission, metrics, answers))
+        defs.update(_add_hook_route(app, route, clock, bounds, admission, metrics, answers, memory))
     _publish_schemas(app, defs)
     _answer_errors_as_json(app)
 
@@ -163,8 +166,11 @@ class Computed(NamedTuple):
     jobs: tuple[str, ...]
 
 
-def _compute(route: Route, body: bytes, now: datetime, bounds: Limits) -> Computed:
-    """Parse, decide, serialise: the CPU-bound part of a call, run on the event loop.
+def _compute(
+    route: Route, body: bytes, now: datetime, bounds: Limits, memory: RequestMemory | None = None
+) -> Computed:
+    """Parse, decide, serialise: the CPU-bound part of a call, run on the event loop. With a
+    `memory`, the request is parsed from what it shares with its parent's last one.
 
     One call at a time: the memos of pure functions (`hooks.memo`) assume that no two run at once."""
     if len(body) >= DENSITY_CHECKED_FROM:
@@ -175,7 +181,9 @@ def _compute(route: Route, body: bytes, now: datetime, bounds: Limits) -> Comput
                 f"request body too dense: parsing it could take {cost // limits.MIB} MiB of memory, "
                 f"more than {bounds.parse_budget_bytes // limits.MIB} MiB",
             )
-    parsed = _parse(route.model, body)
+    parsed = (
+        _parse(route.model, body) if memory is None else memory.parse(route.path, route.model, body, _parse)
+    )
     parent, generation = _identify(parsed)
     decision, payload = _answer(route, parsed, now)
     etag = etag_of(payload) if isinstance(decision, ClockFreeDecision) else None
@@ -215,6 +223,7 @@ def _add_hook_route(
     admission: Admission,
     metrics: Metrics,
     answers: AnswerCache,
+    memory: RequestMemory,
 ) -> dict[str, Any]:
     schema = route.model.model_json_schema(ref_template="#/components/schemas/{model}")
     request_body = {
@@ -239,7 +248,7 @@ def _add_hook_route(
             if found is not None:
                 counted.cache_hit()
             else:
-                found = _compute(route, body, clock(), bounds)
+                found = _compute(route, body, clock(), bounds, memory)
                 if found.etag is not None:
                     kept = CachedAnswer(found.payload, found.etag, *found[2:])
                     answers.put(route.path, body, kept)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
+import orjson
 from fastapi import FastAPI
 
 
@@ -26,6 +27,7 @@ class HookClient:
     def __init__(self, app: FastAPI) -> None:
         self._runner = asyncio.Runner()
         self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hooks.sim")
+        self._app = app
         self.calls = 0
 
     def post(self, path: str, body: bytes) -> HookReply:
@@ -33,7 +35,17 @@ class HookClient:
         response = self._runner.run(
             self._client.post(path, content=body, headers={"content-type": "application/json"})
         )
+        self._check_kept_request_intact()
         return HookReply(response.status_code, response.content, response.headers.get("content-type", ""))
+
+    def _check_kept_request_intact(self) -> None:
+        """The request the app keeps to parse the next one from (`hooks.requestmemory`) is still what
+        its bytes say: no hook changed anything it was given, which later requests share."""
+        memory = getattr(self._app.state, "requests", None)
+        kept = memory.entries() if memory is not None else []
+        if kept:
+            _path, body, request = kept[-1]
+            assert request == type(request).model_validate(orjson.loads(body)), "a hook changed its request"
 
     def close(self) -> None:
         self._runner.run(self._client.aclose())

@@ -1,0 +1,283 @@
+"""A request parsed from the sections it shares with its parent's last request is exactly the
+request the full parse gives; whatever cannot be shown to be so takes the full parse."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from hooks import jsonio
+from hooks.app import RequestRejected, _parse, create_app
+from hooks.contract import CustomizeRequest, HookRequest
+from hooks.requestmemory import RequestMemory, section_spans
+from tests.cluster.builders import parent, request_body
+from tests.cluster.rounds import Rounds
+
+PATH = "/sync/pinotcluster"
+
+
+def _settled() -> dict[str, Any]:
+    rounds = Rounds(parent())
+    for _ in range(16):
+        rounds.step()
+    return request_body(copy.deepcopy(rounds.parent), list(rounds.children.values()))
+
+
+SETTLED = _settled()
+
+
+def _body(document: dict[str, Any]) -> bytes:
+    return orjson.dumps(document)  # compact, in the document's own order, as Metacontroller writes it
+
+
+def _outcome(parse: Any) -> tuple[str, Any]:
+    try:
+        found = parse()
+    except RequestRejected as rejected:
+        return "rejected", (rejected.status, rejected.message, rejected.details)
+    return "parsed", found
+
+
+def _both(memory: RequestMemory, body: bytes, model: type[BaseModel] = HookRequest) -> tuple[Any, Any]:
+    full = _outcome(lambda: _parse(model, body))
+    kept = _outcome(lambda: memory.parse(PATH, model, body, _parse))
+    return full, kept
+
+
+def _edited(document: dict[str, Any], edit: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    edit(changed)
+    return changed
+
+
+def _spec_edit(document: dict[str, Any]) -> None:
+    document["parent"]["spec"]["pools"][0]["replicas"] = 5
+    document["parent"]["metadata"]["generation"] += 1
+
+
+def _status_edit(document: dict[str, Any]) -> None:
+    document["parent"]["status"]["observedGeneration"] = 7
+
+
+def _child_edit(document: dict[str, Any]) -> None:
+    statefulsets = document["children"]["StatefulSet.apps/v1"]
+    first = statefulsets[sorted(statefulsets)[0]]
+    first["status"]["readyReplicas"] = 0
+
+
+@pytest.mark.parametrize("edit", [_spec_edit, _status_edit, _child_edit], ids=["spec", "status", "child"])
+def test_a_request_that_changed_in_one_section_is_parsed_from_the_kept_one(edit: Any) -> None:
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    kept = memory.entries()[-1][2]
+    full, found = _both(memory, _body(_edited(SETTLED, edit)))
+    assert memory.reused == 1
+    assert found == full and full[0] == "parsed"
+    request = found[1]
+    assert request.model_fields_set == full[1].model_fields_set
+    unchanged = "parent" if edit is _child_edit else "children"
+    assert getattr(request, unchanged) is getattr(kept, unchanged)  # shared, not parsed again
+
+
+def test_a_chain_of_changes_is_parsed_from_each_previous_request() -> None:
+    memory = RequestMemory()
+    document = copy.deepcopy(SETTLED)
+    memory.parse(PATH, HookRequest, _body(document), _parse)
+    for step in range(6):
+        edit = (_spec_edit, _child_edit, _status_edit)[step % 3]
+        document = _edited(document, edit)
+        document["parent"]["metadata"]["annotations"] = {"step": "x" * step * 37}  # sizes shift
+        if step % 3 == 1:
+            document["parent"]["metadata"]["generation"] = step
+        full, found = _both(memory, _body(document))
+        assert found == full
+    assert memory.reused >= 2
+    assert len(memory) == 1  # one request kept per parent and route
+
+
+def test_the_same_bytes_again_give_the_same_request() -> None:
+    memory = RequestMemory()
+    body = _body(SETTLED)
+    first = memory.parse(PATH, HookRequest, body, _parse)
+    assert memory.parse(PATH, HookRequest, body, _parse) is first
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: [edit(d) for edit in (_spec_edit, _child_edit)],  # two sections
+        lambda d: d.update(extra={"a": 1}),  # a key the model does not have: kept as extra
+        lambda d: d.update(finalizing=True, related={"Pod.v1": {}}),
+    ],
+    ids=["parent-and-children", "unknown-key", "two-small-sections"],
+)
+def test_more_than_one_changed_section_takes_the_full_parse(edit: Any) -> None:
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    full, found = _both(memory, _body(_edited(SETTLED, edit)))
+    assert found == full
+    assert memory.reused == 0
+
+
+def test_a_section_value_that_would_add_a_key_is_not_spliced() -> None:
+    """Bytes that close the parent early and repeat a key later are valid JSON (the last key wins)
+    but not one value in place of the parent's: the full parse decides."""
+    memory = RequestMemory()
+    base = _body(SETTLED)
+    memory.parse(PATH, HookRequest, base, _parse)
+    spans = dict((key, (start, end)) for key, start, end in section_spans(base))
+    start, end = spans["parent"]
+    other = _edited(SETTLED, _status_edit)["parent"]
+    injected = base[:start] + base[start:end] + b',"parent":' + orjson.dumps(other) + base[end:]
+    full, found = _both(memory, injected)
+    assert found == full
+    assert found[0] == "parsed" and found[1].parent.status == other["status"]
+    assert memory.reused == 0
+
+
+def test_a_changed_section_the_model_refuses_is_worded_by_the_full_parse() -> None:
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    broken = _edited(SETTLED, lambda d: d["parent"].pop("kind"))
+    full, found = _both(memory, _body(broken))
+    assert found == full and full[0] == "rejected"
+    assert memory.reused == 0
+
+
+def test_nesting_beyond_the_parsers_limit_is_refused_as_the_full_parse_refuses_it() -> None:
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    # Around the depth at which the whole request is one level too deep for orjson, the parent
+    # section on its own not.
+    outcomes = set()
+    marked = _body(_edited(SETTLED, lambda d: d["parent"]["spec"].update(deep="DEEP")))
+    for depth in range(1016, 1026):
+        body = marked.replace(b'"DEEP"', b"[" * depth + b"1" + b"]" * depth)
+        full, found = _both(memory, body)
+        assert found[0] == full[0], depth
+        if full[0] == "rejected":
+            assert found == full
+        else:  # equal as far as Python compares without recursing 1,000 levels
+            assert found[1].children == full[1].children
+            assert found[1].parent.metadata == full[1].parent.metadata
+        outcomes.add(full[0])
+    assert outcomes == {"parsed", "rejected"}
+
+
+def test_go_escapes_are_found_in_place() -> None:
+    document = _edited(
+        SETTLED, lambda d: d["parent"]["metadata"].update(annotations={"q": "a<b & c>d \u2028"})
+    )
+    plain = _body(document)
+    go = plain
+    for raw, escaped in (
+        (b"&", b"\\u0026"),
+        (b"<", b"\\u003c"),
+        (b">", b"\\u003e"),
+        ("\u2028".encode(), b"\\u2028"),
+    ):
+        go = go.replace(raw, escaped)
+    assert go != plain and orjson.loads(go) == orjson.loads(plain)
+    assert [key for key, _, _ in section_spans(go)] == list(document)
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, go, _parse)
+    full, found = _both(memory, go.replace(b'"observedGeneration":', b'"observedGeneration":1', 1))
+    assert found == full
+
+
+def test_a_request_not_written_compactly_is_never_a_base() -> None:
+    indented = orjson.dumps(SETTLED, option=orjson.OPT_INDENT_2)
+    assert section_spans(indented) == ()
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, indented, _parse)
+    full, found = _both(memory, indented.replace(b'"observedGeneration": ', b'"observedGeneration": 1', 1))
+    assert found == full and memory.reused == 0
+
+
+def test_section_spans_name_each_value_exactly() -> None:
+    body = _body(SETTLED)
+    spans = section_spans(body)
+    assert [key for key, _, _ in spans] == list(SETTLED)
+    for key, start, end in spans:
+        assert orjson.loads(body[start:end]) == SETTLED[key]
+    duplicated = body[:-1] + b',"finalizing":true}'
+    assert section_spans(duplicated) == ()
+
+
+def test_other_models_are_parsed_in_full() -> None:
+    memory = RequestMemory()
+    body = _body({"controller": {}, "parent": SETTLED["parent"]})
+    for _ in range(2):
+        full, found = _both(memory, body, CustomizeRequest)
+        assert found == full
+    assert len(memory) == 0
+
+
+def test_kept_requests_are_bounded_in_bytes_one_per_parent() -> None:
+    size = len(_body(SETTLED))
+    memory = RequestMemory(max_bytes=3 * size + 100, max_request_bytes=2 * size)
+    for index in range(5):
+        named = _edited(SETTLED, lambda d, i=index: d["parent"]["metadata"].update(name=f"c{i}"))
+        memory.parse(PATH, HookRequest, _body(named), _parse)
+    assert [entry[2].parent.metadata.name for entry in memory.entries()] == ["c2", "c3", "c4"]
+    assert memory.size <= memory.max_bytes
+    large = _edited(SETTLED, lambda d: d["parent"]["metadata"].update(annotations={"pad": "p" * 2 * size}))
+    memory.parse(PATH, HookRequest, _body(large), _parse)
+    assert len(memory) == 3  # too large to keep
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+TOKENS = st.sampled_from([b"{", b"}", b"[", b"]", b",", b":", b'"', b'"parent":', b"1", b" ", b"true", b"\\"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    section=st.sampled_from(list(SETTLED)),
+    value=JSON_VALUES,
+    cut=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    noise=st.lists(TOKENS, max_size=4),
+    rewrite=st.booleans(),
+)
+def test_any_edit_parses_as_the_full_parse_parses_it(
+    section: str, value: Any, cut: tuple[float, float], noise: list[bytes], rewrite: bool
+) -> None:
+    """A section replaced by any value, or any bytes replaced by JSON-ish tokens."""
+    memory = RequestMemory()
+    base = _body(SETTLED)
+    memory.parse(PATH, HookRequest, base, _parse)
+    if rewrite:
+        body = _body({**SETTLED, section: value})
+    else:
+        first, second = sorted(int(c * len(base)) for c in cut)
+        body = base[:first] + b"".join(noise) + base[second:]
+    full, found = _both(memory, body)
+    assert found == full
+
+
+def test_the_served_hooks_parse_a_change_from_the_last_request() -> None:
+    app = create_app()
+    base = jsonio.dumps(SETTLED)  # sorted keys: any order of sections will do
+    changed = jsonio.dumps(_edited(SETTLED, _spec_edit))
+
+    async def post(target: Any, bodies: list[bytes]) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=target)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hooks") as client:
+            return [await client.post(PATH, content=b) for b in bodies]
+
+    served = asyncio.run(post(app, [base, changed]))
+    fresh = asyncio.run(post(create_app(), [changed]))
+    assert app.state.requests.reused == 1
+    assert [r.status_code for r in served] == [200, 200]
+    assert orjson.loads(served[1].content)["children"] == orjson.loads(fresh[0].content)["children"]
