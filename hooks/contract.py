@@ -7,16 +7,18 @@ up by `metadata` inside the objects, never by parsing map keys, so v1 (keyed by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 INT64 = 2**63
+MAX_DERIVED = 32  # values derived from one observation (`Observed.derive`)
 MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
 # An answer nests a value taken from the request at most this much deeper than the request did:
 # a pool's env ends up in a StatefulSet's containers[0], a last-applied record becomes a child.
@@ -159,6 +161,21 @@ class HookRequest(BaseModel):
     children: dict[str, dict[str, KubernetesObject]] = Field(default_factory=dict)
     related: dict[str, dict[str, KubernetesObject]] = Field(default_factory=dict)
     finalizing: bool = False
+    # `observed(section)`, once per section value: a request parsed from an earlier one
+    # (hooks.requestmemory) keeps the index of each section it shares with it.
+    _indexes: dict[str, Observed] = PrivateAttr(default_factory=dict)
+
+    def observed(self, section: Literal["children", "related"]) -> Observed:
+        found = self._indexes.get(section)
+        if found is None:
+            found = self._indexes[section] = Observed.index(getattr(self, section))
+        return found
+
+    def sharing_indexes(self, changed: str) -> HookRequest:
+        """A shallow copy to validate `changed` into, keeping the indexes of the other sections."""
+        copied = self.model_copy()
+        copied._indexes = {section: index for section, index in self._indexes.items() if section != changed}
+        return copied
 
 
 class CustomizeRequest(BaseModel):
@@ -182,6 +199,7 @@ class Observed:
     """
 
     by_type: Mapping[str, Mapping[str, JsonObject]] = field(default_factory=dict)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def index(cls, groups: Mapping[str, Mapping[str, JsonObject]]) -> Observed:
@@ -200,6 +218,18 @@ class Observed:
 
     def get(self, api_version: str, kind: str, name: str) -> JsonObject | None:
         return self.of(api_version, kind).get(name)
+
+    def derive(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, once per `key` for these observed objects: `key` must name everything
+        `compute` reads besides them. The value is shared by every request that observes the same
+        objects (`HookRequest.observed`), so its readers must not change it."""
+        if key in self._derived:
+            found: T = self._derived[key]
+            return found
+        if len(self._derived) >= MAX_DERIVED:
+            self._derived.clear()
+        value = self._derived[key] = compute()
+        return value
 
 
 @dataclass(frozen=True)

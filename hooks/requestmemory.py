@@ -174,7 +174,7 @@ def _spliced(kept: _Kept, body: bytes) -> tuple[HookRequest, Spans] | None:
         return None
     if len(wrapped) != 1:
         return None
-    request = kept.request.model_copy()
+    request = kept.request.sharing_indexes(key)
     try:
         HookRequest.__pydantic_validator__.validate_assignment(request, key, wrapped[0])
     except ValidationError:

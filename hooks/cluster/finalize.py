@@ -22,7 +22,7 @@ from hooks import API_VERSION
 from hooks.children import as_applied
 from hooks.cluster import naming
 from hooks.conditions import Condition, previous_conditions, render_conditions, rfc3339
-from hooks.contract import HookRequest, HookResponse, Observed, as_int, as_object
+from hooks.contract import HookRequest, HookResponse, as_int, as_object
 from hooks.decision import Decision
 
 JsonObject = dict[str, Any]
@@ -35,8 +35,8 @@ RESOURCE_KINDS = ("PinotSchema", "PinotTable", "PinotTenant")
 def finalize_cluster(request: HookRequest, now: datetime) -> Decision:
     parent = request.parent
     name = parent.metadata.name
-    observed = Observed.index(request.children)
-    related = Observed.index(request.related)
+    observed = request.observed("children")
+    related = request.observed("related")
     previous_status = parent.status or {}
     waiting = sorted(
         f"{kind} {obj['metadata']['name']}"

@@ -30,6 +30,7 @@ from hooks.cluster.rollout import PoolState, PoolStep, PreviousPool, plan, resyn
 from hooks.cluster.running import (
     PoolRun,
     Run,
+    SeenPool,
     held_children,
     pool_runs,
     record,
@@ -78,7 +79,7 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     if request.finalizing:
         return finalize_cluster(request, now)
     parent = request.parent
-    observed = Observed.index(request.children)
+    observed = request.observed("children")
     now_text = rfc3339(now)
     previous_status = parent.status or {}
     previous = previous_conditions(previous_status)
@@ -90,8 +91,7 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
         pools = ordered_pools(spec)
         errors = model_errors(spec, pools, parent.metadata.name)
         errors += ensemble.switch_errors(spec, parent.metadata.name, observed)
-        pools_seen = seen_pools(observed, parent.metadata.name, {pool.name: pool.role for pool in pools})
-        seen = featurephases.views(pools_seen)
+        pools_seen, seen, runs = _seen(observed, parent.metadata.name, pools)
         errors += featurephases.switch_errors(spec, seen)
     if spec is None or errors:
         return _invalid(request, observed, errors, previous, previous_status, generation, now_text)
@@ -104,12 +104,11 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     controller_url = naming.controller_url(cluster.name, cluster.namespace, PORTS["controller"])
     secret = spec.auth.secretRef.name if spec.auth else ""
     target = Target(cluster.name, cluster.namespace, cluster.helix_cluster, controller_url, secret, image)
-    runs = pool_runs(pools_seen)
     progressing = previous.get("Progressing") or {}
     said = featurephases.Said(str(progressing.get("reason", "")), str(progressing.get("message", "")))
     staged = featurephases.staging(pools, cluster.features, seen, said, runs)
     versions = plan_versions(staged.pools, runs, parent.metadata.annotations)
-    related = Observed.index(request.related)
+    related = request.observed("related")
     membership = cluster_membership(
         spec,
         pools,
@@ -196,6 +195,19 @@ def sync_cluster(request: HookRequest, now: datetime, image: str = DEFAULT_IMAGE
     decide = ClockFreeDecision if clock_free else Decision
     logged = "paused" if spec.paused else decision_summary(planned, removing, membership.summary())
     return decide(response.to_json_object(), logged)
+
+
+def _seen(
+    observed: Observed, name: str, pools: list[PoolSettings]
+) -> tuple[dict[str, SeenPool], dict[str, featurephases.PoolView], dict[str, PoolRun]]:
+    """The existing pools as their StatefulSets say, read once per observation and pool roles."""
+    roles = tuple((pool.name, pool.role) for pool in pools)
+
+    def read() -> tuple[dict[str, SeenPool], dict[str, featurephases.PoolView], dict[str, PoolRun]]:
+        found = seen_pools(observed, name, dict(roles))
+        return found, featurephases.views(found), pool_runs(found)
+
+    return observed.derive(("seen", name, roles), read)
 
 
 def model_errors(spec: PinotClusterSpec, pools: list[PoolSettings], name: str) -> list[SpecError]:

@@ -49,8 +49,8 @@ class Context:
             generation=parent.metadata.generation,
             spec=parent.spec,
             previous_status=parent.status or {},
-            children=Observed.index(request.children),
-            related=Observed.index(request.related),
+            children=request.observed("children"),
+            related=request.observed("related"),
             now=now,
         )
 
