@@ -7,6 +7,7 @@ up by `metadata` inside the objects, never by parsing map keys, so v1 (keyed by 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeGuard, TypeVar
@@ -19,6 +20,7 @@ JsonObject = dict[str, Any]
 T = TypeVar("T")
 INT64 = 2**63
 MAX_DERIVED = 32  # values derived from one observation (`Observed.derive`)
+_SERIALS = itertools.count()
 MAX_ANSWER_DEPTH = 254  # orjson's nesting limit when encoding
 # An answer nests a value taken from the request at most this much deeper than the request did:
 # a pool's env ends up in a StatefulSet's containers[0], a last-applied record becomes a child.
@@ -200,6 +202,9 @@ class Observed:
 
     by_type: Mapping[str, Mapping[str, JsonObject]] = field(default_factory=dict)
     _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Names this index for the life of the process, where a value derived from another index
+    # depends on this one too (an id could be reused once this one is gone).
+    serial: int = field(default_factory=lambda: next(_SERIALS), compare=False, repr=False)
 
     @classmethod
     def index(cls, groups: Mapping[str, Mapping[str, JsonObject]]) -> Observed:

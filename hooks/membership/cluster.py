@@ -25,7 +25,14 @@ from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import PinotClusterSpec, Role
 from hooks.cluster.status import Membership
 from hooks.contract import Observed, as_int, as_object
-from hooks.membership.plan import MembershipPhase, MembershipPlan, PoolInput, PoolMembership, plan_membership
+from hooks.membership.plan import (
+    JobRecords,
+    MembershipPhase,
+    MembershipPlan,
+    PoolInput,
+    PoolMembership,
+    plan_membership,
+)
 from hooks.membership.runs import CLUSTER_LABEL as JOB_CLUSTER_LABEL
 from hooks.membership.runs import Target
 from hooks.membership.tags import pool_tags
@@ -202,29 +209,18 @@ def cluster_membership(
             observation.spec_replicas if observation is not None and pool.name in held else pool.replicas
         )
         inputs.append(PoolInput(pool.name, pool.role, desired, tags, observation, force=pool.name in forced))
-    removed_sets: dict[str, tuple[str, JsonObject]] = {}
-    unrecognized: list[str] = []
-    kept: list[JsonObject] = []
-    for name, sts in sets.items():
-        labels = _labels(sts)
-        owner = labels.get(naming.POOL_LABEL, "")
-        role = labels.get(naming.ROLE_LABEL, "")
-        ours = labels.get(naming.CLUSTER_LABEL) == cluster and name == naming.statefulset_name(cluster, owner)
-        if labels.get(naming.CLUSTER_LABEL) == cluster and labels.get(COMPONENT_LABEL):
-            continue  # not a pool: a part of the cluster another module renders (the ZooKeeper ensemble)
-        if ours and owner in names:
-            continue
-        if ours and owner and role in ROLES:
-            removed_sets[owner] = (role, sts)
-            continue
-        unrecognized.append(f"StatefulSet/{name}")
-        kept.append(as_applied(sts))
+    removed_sets, unrecognized, kept = observed.derive(
+        ("membership-owned", cluster, frozenset(names)), lambda: _owned(observed, cluster, names)
+    )
     for owner, (role, sts) in sorted(removed_sets.items()):
         inputs.append(
             PoolInput(owner, Role(role), 0, None, Observation.of(sts), removed=True, force=owner in forced)
         )
-    pods = list(related.of(*POD).values())
-    plan = plan_membership(target, inputs, observed.of(*JOB), pods, controller_ready, now)
+    records = observed.derive(
+        ("membership-jobs", cluster, related.serial),
+        lambda: JobRecords(observed.of(*JOB), list(related.of(*POD).values()), cluster),
+    )
+    plan = plan_membership(target, inputs, records, controller_ready, now)
     removed = tuple(
         RemovedPool(pool, role, sts, plan.pools.get(pool))
         for pool, (role, sts) in sorted(removed_sets.items())
@@ -242,22 +238,48 @@ def cluster_membership(
             for other in observed.of(*kind).values()
             if _labels(other).get(naming.POOL_LABEL) == gone.name
         ]
+    children += kept
+    return ClusterMembership(
+        plan,
+        frozenset(names),
+        tuple(r for r in removed if not r.gone),
+        unrecognized,
+        tuple(children),
+        controller_ready,
+        frozenset(observed.of(*JOB)),
+    )
+
+
+def _owned(
+    observed: Observed, cluster: str, names: set[str]
+) -> tuple[dict[str, tuple[str, JsonObject]], tuple[str, ...], tuple[JsonObject, ...]]:
+    """The StatefulSets of pools no longer in the spec (`names`), by pool (with its role), and the
+    owned children whose labels name nothing of this cluster, kept exactly as observed (their
+    names, sorted, and the children to answer)."""
+    removed_sets: dict[str, tuple[str, JsonObject]] = {}
+    unrecognized: list[str] = []
+    kept: list[JsonObject] = []
+    for name, sts in observed.of(*STATEFULSET).items():
+        labels = _labels(sts)
+        owner = labels.get(naming.POOL_LABEL, "")
+        role = labels.get(naming.ROLE_LABEL, "")
+        ours = labels.get(naming.CLUSTER_LABEL) == cluster and name == naming.statefulset_name(cluster, owner)
+        if labels.get(naming.CLUSTER_LABEL) == cluster and labels.get(COMPONENT_LABEL):
+            continue  # not a pool: a part of the cluster another module renders (the ZooKeeper ensemble)
+        if ours and owner in names:
+            continue
+        if ours and owner and role in ROLES:
+            removed_sets[owner] = (role, sts)
+            continue
+        unrecognized.append(f"StatefulSet/{name}")
+        kept.append(as_applied(sts))
     for kind in (*COMPANIONS, JOB):
         for name, other in observed.of(*kind).items():
             labels = _labels(other)
             if labels.get(naming.CLUSTER_LABEL) != cluster and labels.get(JOB_CLUSTER_LABEL) != cluster:
                 unrecognized.append(f"{other.get('kind', kind[1])}/{name}")
                 kept.append(as_applied(other))
-    children += kept
-    return ClusterMembership(
-        plan,
-        frozenset(names),
-        tuple(r for r in removed if not r.gone),
-        tuple(sorted(unrecognized)),
-        tuple(children),
-        controller_ready,
-        frozenset(observed.of(*JOB)),
-    )
+    return removed_sets, tuple(sorted(unrecognized)), tuple(kept)
 
 
 def resync_seconds(membership: ClusterMembership) -> float:

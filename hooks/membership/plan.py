@@ -133,13 +133,17 @@ class MembershipPlan:
         )
 
 
-class _Jobs:
-    """The membership Jobs observed, and their Pods' outcomes."""
+MAX_DECISIONS = 64  # decisions remembered per JobRecords (`JobRecords.decided`)
 
-    def __init__(self, jobs: Mapping[str, JsonObject], pods: Sequence[JsonObject], now: datetime) -> None:
+
+class JobRecords:
+    """The membership Jobs of one cluster observed, and their Pods' outcomes. What is read of them
+    is remembered in the object: the PinotCluster sync builds it once per observation
+    (`hooks.contract.Observed.derive`), for every request that observes the same objects."""
+
+    def __init__(self, jobs: Mapping[str, JsonObject], pods: Sequence[JsonObject], cluster: str) -> None:
         self.jobs = {name: job for name, job in jobs.items() if _labels(job).get(OPERATION_LABEL)}
-        self.pods = list(pods)
-        self.now = now
+        self.pods = [pod for pod in pods if _labels(pod).get(CLUSTER_LABEL) == cluster]
         # The attempts observed of each run (its digest and pool), found once instead of per run asked.
         self.attempts: dict[tuple[str, str], list[int]] = {}
         for job in self.jobs.values():
@@ -148,6 +152,16 @@ class _Jobs:
             if isinstance(digest, str) and isinstance(pool, str):
                 self.attempts.setdefault((digest, pool), []).append(_attempt(job))
         self.seen: dict[str, JobObservation] = {}  # by Job name: a Job is asked about more than once
+        self.decisions: dict[tuple[Target, PoolInput], PoolMembership | None] = {}
+
+    def decided(self, target: Target, pool: PoolInput) -> PoolMembership | None:
+        """`_decide(target, pool, self)`: it reads nothing else, and nothing of the clock."""
+        key = (target, pool)
+        if key not in self.decisions:
+            if len(self.decisions) >= MAX_DECISIONS:
+                self.decisions.clear()
+            self.decisions[key] = _decide(target, pool, self)
+        return self.decisions[key]
 
     def observe(self, run: MembershipRun) -> JobObservation:
         return self.observed(run.name)
@@ -175,15 +189,14 @@ class _Jobs:
 def plan_membership(
     target: Target,
     pools: Sequence[PoolInput],
-    jobs: Mapping[str, JsonObject],
-    pods: Sequence[JsonObject],
+    observed: JobRecords,
     controller_ready: bool,
     now: datetime,
 ) -> MembershipPlan:
-    observed = _Jobs(jobs, [p for p in pods if _labels(p).get(CLUSTER_LABEL) == target.cluster], now)
+    """`observed`: the Jobs and Pods of `target.cluster` (`JobRecords`)."""
     decided: dict[str, PoolMembership] = {}
     for pool in pools:
-        found = _decide(target, pool, observed) if pool.role in MEMBER_ROLES else None
+        found = observed.decided(target, pool) if pool.role in MEMBER_ROLES else None
         if found is not None:
             decided[pool.name] = found
     all_running = observed.running()
@@ -244,7 +257,7 @@ def _joining(decided: Mapping[str, PoolMembership], draining: PoolMembership) ->
     return None
 
 
-def _decide(target: Target, pool: PoolInput, jobs: _Jobs) -> PoolMembership | None:
+def _decide(target: Target, pool: PoolInput, jobs: JobRecords) -> PoolMembership | None:
     obs = pool.observation
     if obs is None or (obs.observed_generation == 0 and not pool.removed):
         # Not created yet, or not yet seen by its controller: nothing runs in Pinot, in the same words

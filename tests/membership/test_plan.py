@@ -11,7 +11,7 @@ from hooks import jsonio
 from hooks.children import EncodedChild
 from hooks.cluster.rollout import Observation
 from hooks.cluster.spec import Role
-from hooks.membership.plan import MembershipPhase, MembershipPlan, PoolInput, plan_membership
+from hooks.membership.plan import JobRecords, MembershipPhase, MembershipPlan, PoolInput, plan_membership
 from hooks.membership.runs import MembershipRun, Target
 
 JsonObject = dict[str, Any]
@@ -67,9 +67,8 @@ def plan(
     controller_ready: bool = True,
     now: datetime = NOW,
 ) -> MembershipPlan:
-    return plan_membership(
-        TARGET, pools, {j["metadata"]["name"]: j for j in jobs}, list(pods), controller_ready, now
-    )
+    records = JobRecords({j["metadata"]["name"]: j for j in jobs}, list(pods), TARGET.cluster)
+    return plan_membership(TARGET, pools, records, controller_ready, now)
 
 
 def names(found: MembershipPlan) -> list[str]:
