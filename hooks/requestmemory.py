@@ -226,7 +226,10 @@ def section_spans(body: bytes) -> Spans:
 
 def _encoded_end(body: bytes, start: int, value: Any) -> int | None:
     """Where `value`, written as orjson or as Go writes it, ends when it starts at `start`."""
-    encoded = orjson.dumps(value)
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes: never a base
+        return None
     if body.startswith(encoded, start):
         return start + len(encoded)
     go = encoded

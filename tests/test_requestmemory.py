@@ -217,6 +217,16 @@ def test_go_escapes_are_found_in_place() -> None:
     assert found == full
 
 
+def test_a_request_nested_deeper_than_orjson_writes_is_never_a_base() -> None:
+    marked = _body(_edited(SETTLED, lambda d: d["parent"]["spec"].update(deep="DEEP")))
+    deep = marked.replace(b'"DEEP"', b"[" * 300 + b"]" * 300)
+    assert section_spans(deep) == ()
+    memory = RequestMemory()
+    memory.parse(PATH, HookRequest, deep, _parse)
+    full, found = _both(memory, deep.replace(b'"observedGeneration":', b'"observedGeneration":1', 1))
+    assert found[0] == full[0] == "parsed" and memory.reused == 0
+
+
 def test_a_request_not_written_compactly_is_never_a_base() -> None:
     indented = orjson.dumps(SETTLED, option=orjson.OPT_INDENT_2)
     assert section_spans(indented) == ()
