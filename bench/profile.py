@@ -3,7 +3,8 @@
     python -m bench.profile [--iterations N] [--only NAME] [--pyinstrument]
 
 Each workload's resync and change requests are answered the way the HTTP layer answers them
-(`hooks.app`: parse and validate the body, the pure hook, serialise the answer), timed per stage
+(`hooks.app`: parse and validate the body, each request from what it shares with the one before
+(`hooks.requestmemory`), the pure hook, serialise the answer), timed per stage
 with the process's CPU clock, so that other load on the machine hardly changes the numbers. What
 the server spends beyond this (HTTP parsing, ASGI, writing the answer) is the difference to the
 benchmark's throughput. With `--pyinstrument` (not a dependency: `pip install pyinstrument`) the
@@ -22,6 +23,7 @@ from typing import Any
 from bench.workloads import Workload, all_workloads, route_for
 from hooks.app import _parse
 from hooks.heap import freeze_startup_heap
+from hooks.requestmemory import RequestMemory
 
 REPEATS = 5
 
@@ -50,10 +52,17 @@ def _bodies(workload: Workload, kind: str, count: int, first: int = 0) -> list[b
     return [workload.resync_bytes()] * count
 
 
+def _parser(path: str) -> Callable[[type[Any], bytes], Any]:
+    """Parsing as the served hooks parse: each request from the one before it, where it can."""
+    memory = RequestMemory()
+    return lambda model, body: memory.parse(path, model, body, _parse)
+
+
 def stages(workload: Workload, kind: str, iterations: int) -> dict[str, float]:
     route = route_for(workload.path)
     now = datetime.now(UTC)
-    answers = [route.handle(_parse(route.model, body), now) for body in _bodies(workload, kind, 8)]
+    parse = _parser(route.path)
+    answers = [route.handle(parse(route.model, body), now) for body in _bodies(workload, kind, 8)]
     batch: dict[str, list[Any]] = {"bodies": [], "parsed": []}
     runs = iter(range(1, 10**6))
 
@@ -62,16 +71,16 @@ def stages(workload: Workload, kind: str, iterations: int) -> dict[str, float]:
 
     def fresh_requests() -> None:
         fresh_bodies()
-        batch["parsed"] = [_parse(route.model, body) for body in batch["bodies"]]
+        batch["parsed"] = [parse(route.model, body) for body in batch["bodies"]]
 
     # The requests above were answered untimed: lazily built objects are warm, as in a running
     # server. Each timed call takes a request never answered before.
     return {
-        "parse": _cpu_us(lambda i: _parse(route.model, batch["bodies"][i]), iterations, fresh_bodies),
+        "parse": _cpu_us(lambda i: parse(route.model, batch["bodies"][i]), iterations, fresh_bodies),
         "hook": _cpu_us(lambda i: route.handle(batch["parsed"][i], now), iterations, fresh_requests),
         "serialise": _cpu_us(lambda i: answers[i % len(answers)].encode(), iterations),
         "total": _cpu_us(
-            lambda i: route.handle(_parse(route.model, batch["bodies"][i]), now).encode(),
+            lambda i: route.handle(parse(route.model, batch["bodies"][i]), now).encode(),
             iterations,
             fresh_bodies,
         ),
@@ -84,10 +93,11 @@ def call_tree(workload: Workload, kind: str, iterations: int) -> str:
     route = route_for(workload.path)
     now = datetime.now(UTC)
     bodies = _bodies(workload, kind, iterations)
+    parse = _parser(route.path)
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for i in range(iterations):
-        route.handle(_parse(route.model, bodies[i % len(bodies)]), now).encode()
+        route.handle(parse(route.model, bodies[i % len(bodies)]), now).encode()
     profiler.stop()
     text: str = profiler.output_text(unicode=False, color=False)
     return text

@@ -578,7 +578,8 @@ def markdown(
             "",
             "CPU time of one request inside the hook's own code, measured in-process by `python -m "
             "bench.profile` (best of 5 runs; add `--pyinstrument` for a call tree): parse and validate the "
-            "body, the pure hook, serialise the answer. This is the hook computing every time, without the "
+            "body (each request from the one before it, as served: `hooks.requestmemory`), the pure hook, "
+            "serialise the answer. This is the hook computing every time, without the "
             "answer cache (with its per-pool memo, as served); the rest of a served request (HTTP parsing, "
             "ASGI, writing the answer) is what the echo floor measures.",
             "",
