@@ -7,10 +7,10 @@ back, or its spec was edited) and its children did not, or one of its children c
 parent did not. The children are most of a request's bytes, and parsing them again was a third of
 the work of answering a cluster's spec change.
 
-`RequestMemory` keeps the last request of each parent: its bytes, where each section's value lies in
-them, and the validated request. A new request whose bytes are those of a kept one except within one
-section's value is parsed by parsing that value alone and validating it in place of the old one.
-The result is exactly what parsing the whole request gives:
+`RequestMemory` keeps the last request of each parent called more than once lately: its bytes, where
+each section's value lies in them, and the validated request. A new request whose bytes are those of
+a kept one except within one section's value is parsed by parsing that value alone and validating it
+in place of the old one. The result is exactly what parsing the whole request gives:
 
 - every byte outside the new value equals the kept request's bytes there (compared in full);
 - the new value parses on its own as exactly one JSON value, one level deep as in the request
@@ -23,17 +23,18 @@ Anything else takes the full parse: no kept request shares the request's first o
 sections changed, a key changed, or the model refuses the new value (the full parse then words the
 rejection as always). Kept requests are bounded in bytes, one per parent and route.
 
-Where a kept request's sections lie is found when it first serves as a base, by encoding each parsed
-section again and finding it, byte for byte, in its place: that holds for compact JSON as
-Metacontroller writes it (Go's encoding, which also escapes `<`, `>`, `&`, U+2028 and U+2029 in
-strings) and as orjson writes it. A request written otherwise (indented, say) is never a base.
+Where a fully parsed request's sections lie is found by encoding each parsed section again and
+finding it, byte for byte, in its place: that holds for compact JSON as Metacontroller writes it (Go's
+encoding, which also escapes `<`, `>`, `&`, U+2028 and U+2029 in strings) and as orjson writes it. A
+request written otherwise (indented, say) is not kept. A request parsed from a kept one has its
+sections where the kept one had them, those after the changed one moved by its change of length.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -54,29 +55,22 @@ _GO_ESCAPES = ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e"))
 _GO_ESCAPES_UTF8 = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
-class _Kept:
-    """One kept request. `spans` is worked out when it first serves as a base (`()`: it cannot)."""
-
-    __slots__ = ("body", "parent", "path", "request", "spans")
-
-    def __init__(
-        self, path: str, parent: str, body: bytes, request: HookRequest, spans: Spans | None
-    ) -> None:
-        self.path = path
-        self.parent = parent
-        self.body = body
-        self.request = request
-        self.spans = spans
-
-    def sections(self) -> Spans:
-        if self.spans is None:
-            self.spans = section_spans(self.body)
-        return self.spans
+class _Kept(NamedTuple):
+    path: str
+    parent: str
+    body: bytes
+    request: HookRequest
+    spans: Spans
 
 
 class RequestMemory:
-    """The last `HookRequest` of each parent and route: requests of at most `max_request_bytes`,
-    together at most `max_bytes`, the least recently kept dropped first."""
+    """The last `HookRequest` of each changing parent and route: requests of at most
+    `max_request_bytes`, together at most `max_bytes`, the least recently kept dropped first.
+
+    A parent's request is kept once the parent was called among the last `max_bytes` of requests
+    (when it would still be kept): keeping the request of a parent that is not called again soon
+    would only cost the finding of its sections and, later, the freeing of objects long out of the
+    CPU's caches (a fleet resynced round-robin, where every call is another parent's)."""
 
     def __init__(self, max_bytes: int = KEPT_BYTES, max_request_bytes: int = KEPT_REQUEST_BYTES) -> None:
         self.max_bytes = max_bytes
@@ -85,6 +79,9 @@ class RequestMemory:
         self.reused = 0  # requests parsed from a kept one (for tests and metrics)
         self._kept: OrderedDict[tuple[str, str], _Kept] = OrderedDict()  # by route and parent, oldest first
         self._by_window: dict[tuple[str, bool, int], list[_Kept]] = {}
+        # Parents called lately, with the size of their last request: as many as could be kept.
+        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._seen_size = 0
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -102,12 +99,24 @@ class RequestMemory:
             if found is not None:
                 request, spans = found
                 self.reused += 1
-                self._keep(path, body, request, spans)
+                self._keep(_Kept(path, _parent(request), body, request, spans))
                 return request
         parsed = full(model, body)
         assert isinstance(parsed, HookRequest)
-        self._keep(path, body, parsed, None)
+        key = (path, _parent(parsed))
+        if key in self._kept or key in self._seen:
+            spans = section_spans(body) if self._fits(body) else ()
+            self._drop(key)
+            if spans:
+                self._keep(_Kept(path, key[1], body, parsed, spans))
+        self._saw(key, len(body))
         return parsed
+
+    def _saw(self, key: tuple[str, str], size: int) -> None:
+        self._seen_size += size - self._seen.pop(key, 0)
+        self._seen[key] = size
+        while self._seen_size > self.max_bytes:
+            self._seen_size -= self._seen.popitem(last=False)[1]
 
     def _candidates(self, path: str, body: bytes) -> Iterator[_Kept]:
         tried: set[int] = set()
@@ -117,20 +126,20 @@ class RequestMemory:
                     tried.add(id(kept))
                     yield kept
 
-    def _keep(self, path: str, body: bytes, request: HookRequest, spans: Spans | None) -> None:
-        if len(body) > min(self.max_request_bytes, self.max_bytes):
+    def _fits(self, body: bytes) -> bool:
+        return len(body) <= min(self.max_request_bytes, self.max_bytes)
+
+    def _keep(self, kept: _Kept) -> None:
+        self._drop((kept.path, kept.parent))
+        if not self._fits(kept.body):
             return
-        meta = request.parent.metadata
-        parent = f"{meta.namespace}/{meta.name}"
-        self._drop((path, parent))
-        kept = _Kept(path, parent, body, request, spans)
-        self._kept[(path, parent)] = kept
-        for key in _windows(path, body):
+        self._kept[(kept.path, kept.parent)] = kept
+        for key in _windows(kept.path, kept.body):
             listed = self._by_window.setdefault(key, [])
             listed.append(kept)
             if len(listed) > CANDIDATES:
                 del listed[0]
-        self.size += len(body)
+        self.size += len(kept.body)
         while self.size > self.max_bytes:
             self._drop(next(iter(self._kept)))
 
@@ -147,15 +156,18 @@ class RequestMemory:
                 self._by_window.pop(window, None)
 
 
+def _parent(request: HookRequest) -> str:
+    meta = request.parent.metadata
+    return f"{meta.namespace}/{meta.name}"
+
+
 def _windows(path: str, body: bytes) -> tuple[tuple[str, bool, int], tuple[str, bool, int]]:
     return (path, True, hash(body[:WINDOW])), (path, False, hash(body[-WINDOW:]))
 
 
 def _spliced(kept: _Kept, body: bytes) -> tuple[HookRequest, Spans] | None:
     """The request `body` is, from `kept` and the one section of it whose value changed."""
-    spans = kept.sections()
-    if not spans:
-        return None
+    spans = kept.spans
     if body == kept.body:
         return kept.request, spans
     old = memoryview(kept.body)

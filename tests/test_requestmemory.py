@@ -69,6 +69,12 @@ def _both(memory: RequestMemory, body: bytes, model: type[BaseModel] = HookReque
     return full, kept
 
 
+def _prime(memory: RequestMemory, body: bytes) -> None:
+    """A parent's request is kept from its second call on (`RequestMemory`)."""
+    for _ in range(2):
+        memory.parse(PATH, HookRequest, body, _parse)
+
+
 def _edited(document: dict[str, Any], edit: Any) -> dict[str, Any]:
     changed = copy.deepcopy(document)
     edit(changed)
@@ -93,7 +99,7 @@ def _child_edit(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize("edit", [_spec_edit, _status_edit, _child_edit], ids=["spec", "status", "child"])
 def test_a_request_that_changed_in_one_section_is_parsed_from_the_kept_one(edit: Any) -> None:
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    _prime(memory, _body(SETTLED))
     kept = memory.entries()[-1][2]
     indexes = {section: kept.observed(section) for section in ("children", "related")}
     full, found = _both(memory, _body(_edited(SETTLED, edit)))
@@ -114,7 +120,7 @@ def test_a_request_that_changed_in_one_section_is_parsed_from_the_kept_one(edit:
 def test_a_chain_of_changes_is_parsed_from_each_previous_request() -> None:
     memory = RequestMemory()
     document = copy.deepcopy(SETTLED)
-    memory.parse(PATH, HookRequest, _body(document), _parse)
+    _prime(memory, _body(document))
     for step in range(6):
         edit = (_spec_edit, _child_edit, _status_edit)[step % 3]
         document = _edited(document, edit)
@@ -130,8 +136,24 @@ def test_a_chain_of_changes_is_parsed_from_each_previous_request() -> None:
 def test_the_same_bytes_again_give_the_same_request() -> None:
     memory = RequestMemory()
     body = _body(SETTLED)
-    first = memory.parse(PATH, HookRequest, body, _parse)
-    assert memory.parse(PATH, HookRequest, body, _parse) is first
+    memory.parse(PATH, HookRequest, body, _parse)
+    second = memory.parse(PATH, HookRequest, body, _parse)
+    assert memory.parse(PATH, HookRequest, body, _parse) is second
+
+
+def test_only_parents_called_again_lately_are_kept() -> None:
+    memory = RequestMemory(max_bytes=3 * len(_body(SETTLED)) + 100)
+    bodies = [
+        _body(_edited(SETTLED, lambda d, i=index: d["parent"]["metadata"].update(name=f"c{i}")))
+        for index in range(5)
+    ]
+    for body in bodies:
+        memory.parse(PATH, HookRequest, body, _parse)
+    assert len(memory) == 0  # each called once: nothing kept, nothing found again
+    memory.parse(PATH, HookRequest, bodies[0], _parse)
+    assert len(memory) == 0  # called again, but after more requests than could have been kept
+    memory.parse(PATH, HookRequest, bodies[0], _parse)
+    assert [entry[2].parent.metadata.name for entry in memory.entries()] == ["c0"]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +167,7 @@ def test_the_same_bytes_again_give_the_same_request() -> None:
 )
 def test_more_than_one_changed_section_takes_the_full_parse(edit: Any) -> None:
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    _prime(memory, _body(SETTLED))
     full, found = _both(memory, _body(_edited(SETTLED, edit)))
     assert found == full
     assert memory.reused == 0
@@ -156,7 +178,7 @@ def test_a_section_value_that_would_add_a_key_is_not_spliced() -> None:
     but not one value in place of the parent's: the full parse decides."""
     memory = RequestMemory()
     base = _body(SETTLED)
-    memory.parse(PATH, HookRequest, base, _parse)
+    _prime(memory, base)
     spans = dict((key, (start, end)) for key, start, end in section_spans(base))
     start, end = spans["parent"]
     other = _edited(SETTLED, _status_edit)["parent"]
@@ -169,7 +191,7 @@ def test_a_section_value_that_would_add_a_key_is_not_spliced() -> None:
 
 def test_a_changed_section_the_model_refuses_is_worded_by_the_full_parse() -> None:
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    _prime(memory, _body(SETTLED))
     broken = _edited(SETTLED, lambda d: d["parent"].pop("kind"))
     full, found = _both(memory, _body(broken))
     assert found == full and full[0] == "rejected"
@@ -178,7 +200,7 @@ def test_a_changed_section_the_model_refuses_is_worded_by_the_full_parse() -> No
 
 def test_nesting_beyond_the_parsers_limit_is_refused_as_the_full_parse_refuses_it() -> None:
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, _body(SETTLED), _parse)
+    _prime(memory, _body(SETTLED))
     # Around the depth at which the whole request is one level too deep for orjson, the parent
     # section on its own not.
     outcomes = set()
@@ -212,7 +234,7 @@ def test_go_escapes_are_found_in_place() -> None:
     assert go != plain and orjson.loads(go) == orjson.loads(plain)
     assert [key for key, _, _ in section_spans(go)] == list(document)
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, go, _parse)
+    _prime(memory, go)
     full, found = _both(memory, go.replace(b'"observedGeneration":', b'"observedGeneration":1', 1))
     assert found == full
 
@@ -222,7 +244,7 @@ def test_a_request_nested_deeper_than_orjson_writes_is_never_a_base() -> None:
     deep = marked.replace(b'"DEEP"', b"[" * 300 + b"]" * 300)
     assert section_spans(deep) == ()
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, deep, _parse)
+    _prime(memory, deep)
     full, found = _both(memory, deep.replace(b'"observedGeneration":', b'"observedGeneration":1', 1))
     assert found[0] == full[0] == "parsed" and memory.reused == 0
 
@@ -231,7 +253,7 @@ def test_a_request_not_written_compactly_is_never_a_base() -> None:
     indented = orjson.dumps(SETTLED, option=orjson.OPT_INDENT_2)
     assert section_spans(indented) == ()
     memory = RequestMemory()
-    memory.parse(PATH, HookRequest, indented, _parse)
+    _prime(memory, indented)
     full, found = _both(memory, indented.replace(b'"observedGeneration": ', b'"observedGeneration": 1', 1))
     assert found == full and memory.reused == 0
 
@@ -260,11 +282,11 @@ def test_kept_requests_are_bounded_in_bytes_one_per_parent() -> None:
     memory = RequestMemory(max_bytes=3 * size + 100, max_request_bytes=2 * size)
     for index in range(5):
         named = _edited(SETTLED, lambda d, i=index: d["parent"]["metadata"].update(name=f"c{i}"))
-        memory.parse(PATH, HookRequest, _body(named), _parse)
+        _prime(memory, _body(named))
     assert [entry[2].parent.metadata.name for entry in memory.entries()] == ["c2", "c3", "c4"]
     assert memory.size <= memory.max_bytes
     large = _edited(SETTLED, lambda d: d["parent"]["metadata"].update(annotations={"pad": "p" * 2 * size}))
-    memory.parse(PATH, HookRequest, _body(large), _parse)
+    _prime(memory, _body(large))
     assert len(memory) == 3  # too large to keep
 
 
@@ -290,7 +312,7 @@ def test_any_edit_parses_as_the_full_parse_parses_it(
     """A section replaced by any value, or any bytes replaced by JSON-ish tokens."""
     memory = RequestMemory()
     base = _body(SETTLED)
-    memory.parse(PATH, HookRequest, base, _parse)
+    _prime(memory, base)
     if rewrite:
         body = _body({**SETTLED, section: value})
     else:
@@ -303,6 +325,7 @@ def test_any_edit_parses_as_the_full_parse_parses_it(
 def test_the_served_hooks_parse_a_change_from_the_last_request() -> None:
     app = create_app()
     base = jsonio.dumps(SETTLED)  # sorted keys: any order of sections will do
+    first = jsonio.dumps(_edited(SETTLED, _status_edit))
     changed = jsonio.dumps(_edited(SETTLED, _spec_edit))
 
     async def post(target: Any, bodies: list[bytes]) -> list[httpx.Response]:
@@ -310,8 +333,8 @@ def test_the_served_hooks_parse_a_change_from_the_last_request() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://hooks") as client:
             return [await client.post(PATH, content=b) for b in bodies]
 
-    served = asyncio.run(post(app, [base, changed]))
+    served = asyncio.run(post(app, [base, first, changed]))  # kept from its second call
     fresh = asyncio.run(post(create_app(), [changed]))
     assert app.state.requests.reused == 1
-    assert [r.status_code for r in served] == [200, 200]
-    assert orjson.loads(served[1].content)["children"] == orjson.loads(fresh[0].content)["children"]
+    assert [r.status_code for r in served] == [200, 200, 200]
+    assert orjson.loads(served[2].content)["children"] == orjson.loads(fresh[0].content)["children"]
