@@ -19,9 +19,8 @@ from hooks import API_VERSION
 from hooks.cluster import naming
 from hooks.cluster.pinotconf import PORTS
 from hooks.cluster.settings import ordered_pools
-from hooks.cluster.spec import DNS_LABEL_PATTERN
 from hooks.cluster.sync import CHILD_TYPES, model_errors, sync_cluster
-from hooks.cluster.validation import MAX_CLUSTER_NAME, parse_spec
+from hooks.cluster.validation import cluster_name_errors, parse_spec
 from hooks.conditions import find
 from hooks.contract import HookRequest, type_key
 from hooks.refusals import SpecError
@@ -38,7 +37,6 @@ CLUSTER = "PinotCluster"
 RESOURCES: dict[str, ResourceKind] = {kind.kind: kind for kind in KINDS}
 OUR_KINDS = (CLUSTER, *RESOURCES)
 # As the API server matches them: `$` is the end of the name (in Python it would allow a final \n).
-CLUSTER_NAME = re.compile(DNS_LABEL_PATTERN.removesuffix("$") + r"\Z")
 OBJECT_NAME = re.compile(DNS_SUBDOMAIN.removesuffix("$") + r"\Z")
 
 
@@ -128,15 +126,7 @@ def _identity(document: Document, namespace: str) -> tuple[list[str], JsonObject
 def _name_problems(kind: str, name: str) -> list[SpecError]:
     """What the CRDs' rules and the API server say about `metadata.name`."""
     if kind == CLUSTER:
-        if not CLUSTER_NAME.match(name) or len(name) > MAX_CLUSTER_NAME:
-            return [
-                SpecError(
-                    "metadata.name",
-                    f"must be a DNS label starting with a letter, at most {MAX_CLUSTER_NAME} characters "
-                    "(it prefixes the names of the children)",
-                )
-            ]
-        return []
+        return cluster_name_errors(name)
     if not OBJECT_NAME.match(name) or len(name) > 253:
         return [
             SpecError("metadata.name", "must be a DNS subdomain: lower-case letters, digits, '-' and '.'")
@@ -149,7 +139,8 @@ def _spec_problems(obj: JsonObject) -> list[SpecError]:
     if obj["kind"] == CLUSTER:  # as the sync hook finds them, but for a change of a running cluster
         name = obj["metadata"]["name"]
         model, errors = parse_spec(spec, name)
-        return errors if model is None else model_errors(model, ordered_pools(model), name)
+        found = errors if model is None else model_errors(model, ordered_pools(model), name)
+        return [error for error in found if error.field != "metadata.name"]  # said by _name_problems
     return list(RESOURCES[obj["kind"]].read(spec).errors)
 
 

@@ -7,6 +7,7 @@ spec it does not understand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from hooks.cluster.pinotconf import Context, owned_context, owned_problem, serve
 from hooks.cluster.quantity import QuantityError, canonical_quantity
 from hooks.cluster.settings import PoolSettings
 from hooks.cluster.spec import (
+    DNS_LABEL_PATTERN,
     SHELLS,
     Defaults,
     KubernetesSettings,
@@ -88,8 +90,25 @@ def semantic_errors(spec: PinotClusterSpec, name: str) -> list[SpecError]:
 
 
 def _name_errors(name: str) -> list[SpecError]:
-    if len(name) > MAX_CLUSTER_NAME:
-        return [SpecError("metadata.name", f"must be at most {MAX_CLUSTER_NAME} characters")]
+    return cluster_name_errors(name)
+
+
+# As the API server matches it: `$` is the end of the name (in Python it would allow a final \n).
+_CLUSTER_NAME = re.compile(DNS_LABEL_PATTERN.removesuffix("$") + r"\Z")
+
+
+def cluster_name_errors(name: str) -> list[SpecError]:
+    """What the CRD's rule says of a PinotCluster's `metadata.name`. The name prefixes the children's
+    names and, without spec.clusterName, names the Helix cluster: a request with another name did
+    not come from the API server, and nothing is rendered from it."""
+    if not _CLUSTER_NAME.match(name) or len(name) > MAX_CLUSTER_NAME:
+        return [
+            SpecError(
+                "metadata.name",
+                f"must be a DNS label starting with a letter, at most {MAX_CLUSTER_NAME} characters "
+                "(it prefixes the names of the children)",
+            )
+        ]
     return []
 
 

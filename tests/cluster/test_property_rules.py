@@ -254,3 +254,16 @@ def test_keys_the_loader_reads_as_instructions_are_refused(key: str) -> None:
 def test_values_pinot_would_not_read_back_are_refused(value: str) -> None:
     (problem,) = problems(spec_with("pools[0]", {"a.b": value}))
     assert problem.startswith("spec.pools[0].pinot.properties['a.b']: must not")
+
+
+@pytest.mark.parametrize(
+    "name", ["\x00", "Pinot", "pinot\n", "a b", "pinot/x", "pinot.eu", "-pinot", "1pinot"]
+)
+def test_a_parent_name_the_api_server_would_refuse_is_invalid_spec(name: str) -> None:
+    """It prefixes the children's names and, without spec.clusterName, names the Helix cluster:
+    never rendered (the CRD's rule admits no other name)."""
+    assert problems(copy.deepcopy(BASE_SPEC), name) == [
+        "metadata.name: must be a DNS label starting with a letter, at most 40 characters "
+        "(it prefixes the names of the children)"
+    ]
+    assert problems(copy.deepcopy(BASE_SPEC), "pinot-1") == []
