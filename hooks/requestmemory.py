@@ -76,7 +76,7 @@ class RequestMemory:
         self.max_bytes = max_bytes
         self.max_request_bytes = max_request_bytes
         self.size = 0  # bytes of the requests kept
-        self.reused = 0  # requests parsed from a kept one (for tests and metrics)
+        self.reused = 0  # requests parsed from a kept one (the tests read it)
         self._kept: OrderedDict[tuple[str, str], _Kept] = OrderedDict()  # by route and parent, oldest first
         self._by_window: dict[tuple[str, bool, int], list[_Kept]] = {}
         # Parents called lately, with the size of their last request: as many as could be kept.
