@@ -32,7 +32,8 @@ from tests.support.sockets import read_until_closed
 
 ROOT = Path(__file__).resolve().parents[1]
 STALL_TIMEOUT = 0.3
-WEDGE_SECONDS = 1.5
+WEDGE_SECONDS = 2.5  # outlasts the probes below by more than the kubelet's timeout
+KUBELET_TIMEOUT = 1.0  # timeoutSeconds of both probes in metacontroller/deployment.yaml and the chart
 
 
 def wedge(_: HookRequest, __: datetime) -> Decision:
@@ -70,9 +71,9 @@ def running() -> Iterator[Probed]:
 
 
 def probe(port: int, path: str = "/healthz") -> tuple[int, bytes, float]:
-    """One kubelet-like probe (a new connection, GET, 1 s timeout): status, body, seconds."""
+    """One kubelet-like probe (a new connection, GET, the deployed 1 s timeout): status, body, seconds."""
     started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=KUBELET_TIMEOUT)
     try:
         connection.request("GET", path, headers={"User-Agent": "kube-probe/1.31", "Connection": "close"})
         answer = connection.getresponse()
@@ -152,10 +153,12 @@ def test_probes_are_answered_within_milliseconds_while_the_loop_computes(
         server.wait(timeout=10)
     assert len(latencies) > 20
     # The loop hands the interpreter over within the switch interval: a probe takes a few
-    # milliseconds, where one the loop answered would wait behind the computations queued before it
-    # (0.3 s and more here). The bounds leave room for a busy machine (make test runs this niced).
-    assert sorted(latencies)[len(latencies) // 2] < 0.1, sorted(latencies)
-    assert max(latencies) < 0.5, sorted(latencies)
+    # milliseconds. One the loop answered waits behind the computations queued before it: measured
+    # here, one probe in five over 0.1 s and some past the kubelet's timeout (`probe` gives up after
+    # it, failing the test). The bound leaves room for a busy machine: make test runs this niced
+    # beside Pinot, where the scheduler alone has held a single probe 0.74 s.
+    latencies.sort()
+    assert latencies[len(latencies) * 9 // 10] < 0.1, latencies
 
 
 SPIN_CLIENTS = """
@@ -191,12 +194,14 @@ def test_liveness_and_readiness_fail_while_the_loop_is_wedged_and_recover_after(
     time.sleep(STALL_TIMEOUT + 0.3)  # the loop beat last before the wedging hook began
     try:
         for path in ("/healthz", "/readyz"):
-            status, body, seconds = probe(running.probe_port, path)
+            status, body, _ = probe(running.probe_port, path)
             assert status == 503
             message = orjson.loads(body)["error"]
             assert message.startswith("the event loop has not run for ")
             assert f"(more than {STALL_TIMEOUT:g} s)" in message
-            assert seconds < 0.5  # the probe itself is not held up by the wedged loop
+            # Not held up by the wedged loop: one that waited for it would pass the kubelet's
+            # timeout, where `probe` gives up. No tighter bound: on a busy machine the scheduler
+            # alone has held a probe 0.74 s.
     finally:
         wedging.join()
     deadline = time.monotonic() + 2
