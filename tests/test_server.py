@@ -114,9 +114,9 @@ def test_at_the_connection_limit_the_oldest_idle_connection_makes_room(url: str,
     idle = [connect(url) for _ in range(BOUNDS.max_connections)]
     try:
         time.sleep(0.1)
-        started = time.monotonic()
-        assert httpx.get(f"{url}/healthz", timeout=1).text == "ok"  # a probe still gets through
-        assert time.monotonic() - started < 0.8  # well within the timeout; evicted, as counted below
+        # A probe still gets through, within its timeout: the oldest was evicted (counted below),
+        # where without eviction a new connection gets 503 (next test).
+        assert httpx.get(f"{url}/healthz", timeout=1).text == "ok"
         oldest, _ = read_until_closed(idle[0])
         assert oldest == b""  # it had sent nothing: closed without an answer
         assert refused(app, "evicted") == before + 1
@@ -181,7 +181,7 @@ def test_an_early_answer_closes_instead_of_reading_the_rest(url: str) -> None:
         )
         answer, waited = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 413 ")
-    assert waited < 1
+    assert waited < 2  # at once: the status, not the time, tells it from the body's deadline (408)
 
 
 def test_a_client_that_does_not_read_its_answer_is_disconnected(url: str, app: FastAPI) -> None:
