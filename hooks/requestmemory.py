@@ -19,15 +19,23 @@ in place of the old one. The result is exactly what parsing the whole request gi
   a model validates each field on its own (`HookRequest` has no validator across fields), so
   validating that field alone gives the model the whole would give.
 
+The same holds one level further down for `children` and `related`, whose values are observed
+objects by type key, then by name: when one object changed (a StatefulSet's status, say, the most
+common change during a rollout), that object alone is parsed (three containers deep, as in the
+request) and validated, and the section is the kept one's with that object replaced. A section
+validates every type key, name and object on its own, and the object validator returns the object it
+checked, so the unchanged objects are what validating them again would give.
+
 Anything else takes the full parse: no kept request shares the request's first or last bytes, two
 sections changed, a key changed, or the model refuses the new value (the full parse then words the
 rejection as always). Kept requests are bounded in bytes, one per parent and route.
 
-Where a fully parsed request's sections lie is found by encoding each parsed section again and
-finding it, byte for byte, in its place: that holds for compact JSON as Metacontroller writes it (Go's
-encoding, which also escapes `<`, `>`, `&`, U+2028 and U+2029 in strings) and as orjson writes it. A
-request written otherwise (indented, say) is not kept. A request parsed from a kept one has its
-sections where the kept one had them, those after the changed one moved by its change of length.
+Where a fully parsed request's values lie is found by encoding each parsed section (each observed
+object, for `children` and `related`) and each key again and finding it, byte for byte, in its
+place: that holds for compact JSON as Metacontroller writes it (Go's encoding, which also escapes
+`<`, `>`, `&`, U+2028 and U+2029 in strings) and as orjson writes it. A request written otherwise
+(indented, say) is not kept. A request parsed from a kept one has its values where the kept one had
+them, those after the changed one moved by its change of length.
 """
 
 from __future__ import annotations
@@ -37,22 +45,33 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from hooks.contract import HookRequest
+from hooks.contract import HookRequest, KubernetesObject
 
 Parse = Callable[[type[BaseModel], bytes], BaseModel]
 Spans = tuple[tuple[str, int, int], ...]  # each section: its key, where its value starts and ends
+# Each observed object of a section: its type key, its name, where it starts and ends.
+Members = tuple[tuple[str, str, int, int], ...]
 
 SECTIONS = frozenset(HookRequest.model_fields)
+OBSERVED = ("children", "related")  # sections of observed objects, by type key, then by name
 WINDOW = 1024  # bytes at each end of a request by which kept requests that may share sections are found
 CANDIDATES = 4  # kept requests tried per window, newest first
 KEPT_BYTES = 2 * 1024 * 1024  # of requests kept; they hold about 4 times that in memory (at most ~25
 KEPT_REQUEST_BYTES = 512 * 1024  # times, for JSON made of the smallest values); larger requests are not kept
 # Characters Go's encoding/json escapes inside strings and orjson does not (outside strings no JSON
 # text has them), with Go's escapes.
+_OBSERVED_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(KubernetesObject)
 _GO_ESCAPES = ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e"))
 _GO_ESCAPES_UTF8 = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+
+
+class Layout(NamedTuple):
+    """Where a request's values lie in its bytes."""
+
+    sections: Spans
+    members: dict[str, Members]  # for each section in OBSERVED
 
 
 class _Kept(NamedTuple):
@@ -60,7 +79,7 @@ class _Kept(NamedTuple):
     parent: str
     body: bytes
     request: HookRequest
-    spans: Spans
+    layout: Layout
 
 
 class RequestMemory:
@@ -97,18 +116,18 @@ class RequestMemory:
         for kept in self._candidates(path, body):
             found = _spliced(kept, body)
             if found is not None:
-                request, spans = found
+                request, layout = found
                 self.reused += 1
-                self._keep(_Kept(path, _parent(request), body, request, spans))
+                self._keep(_Kept(path, _parent(request), body, request, layout))
                 return request
         parsed = full(model, body)
         assert isinstance(parsed, HookRequest)
         key = (path, _parent(parsed))
         if key in self._kept or key in self._seen:
-            spans = section_spans(body) if self._fits(body) else ()
+            found_layout = request_layout(body) if self._fits(body) else None
             self._drop(key)
-            if spans:
-                self._keep(_Kept(path, key[1], body, parsed, spans))
+            if found_layout is not None:
+                self._keep(_Kept(path, key[1], body, parsed, found_layout))
         self._saw(key, len(body))
         return parsed
 
@@ -165,83 +184,205 @@ def _windows(path: str, body: bytes) -> tuple[tuple[str, bool, int], tuple[str, 
     return (path, True, hash(body[:WINDOW])), (path, False, hash(body[-WINDOW:]))
 
 
-def _spliced(kept: _Kept, body: bytes) -> tuple[HookRequest, Spans] | None:
+def _spliced(kept: _Kept, body: bytes) -> tuple[HookRequest, Layout] | None:
     """The request `body` is, from `kept` and the one section of it whose value changed."""
-    spans = kept.spans
+    spans = kept.layout.sections
     if body == kept.body:
-        return kept.request, spans
+        return kept.request, kept.layout
     old = memoryview(kept.body)
-    index = _first_changed(spans, old, body)
+    index = _first_changed([end for _, _, end in spans], old, body, 0)
+    if index is None:
+        index = len(spans) - 1  # what follows the last section differs
     key, start, end = spans[index]
     position = spans[index - 1][2] if index else 0
     if not body.startswith(old[position:start], position):
         return None  # a key, or what separates two sections, changed
-    rest = old[end:]
-    new_end = len(body) - len(rest)
-    if new_end < start or not body.endswith(rest):
+    new_end = len(body) - (len(old) - end)
+    if new_end < start or not body.endswith(old[end:]):
         return None  # more than this one section changed
-    try:
-        wrapped = orjson.loads(b"[" + body[start:new_end] + b"]")
-    except orjson.JSONDecodeError:
-        return None
-    if len(wrapped) != 1:
+    members = kept.layout.members
+    if key in members:
+        found = _member_spliced(kept, body, key, start, members[key])
+        if found is not None:
+            request, moved = found
+            return request, _moved(kept.layout, index, new_end, {**members, key: moved})
+    value = _one_value(body[start:new_end], 1)
+    if value is _NOT_ONE:
         return None
     request = kept.request.sharing_indexes(key)
     try:
-        HookRequest.__pydantic_validator__.validate_assignment(request, key, wrapped[0])
+        HookRequest.__pydantic_validator__.validate_assignment(request, key, value)
     except ValidationError:
         return None
-    shift = new_end - end
+    return request, _moved(kept.layout, index, new_end, members)
+
+
+def _member_spliced(
+    kept: _Kept, body: bytes, key: str, start: int, members: Members
+) -> tuple[HookRequest, Members] | None:
+    """The request `body` is, when its section `key` is that of `kept` with one observed object
+    changed; and where the section's objects now lie. Only the changed object is validated (the
+    module's notes say why that is exact)."""
+    old = memoryview(kept.body)
+    index = _first_changed([end for *_, end in members], old, body, start)
+    if index is None:
+        return None  # every object as it was: what changed follows them (an object added, say)
+    type_key, name, member_start, member_end = members[index]
+    position = members[index - 1][3] if index else start
+    if not body.startswith(old[position:member_start], position):
+        return None  # a name, or what separates two objects, changed
+    new_end = len(body) - (len(old) - member_end)
+    if new_end < member_start or not body.endswith(old[member_end:]):
+        return None  # more than this one object changed
+    value = _one_value(body[member_start:new_end], 3)
+    if value is _NOT_ONE:
+        return None
+    try:
+        checked = _OBSERVED_OBJECT.validate_python(value)
+    except ValidationError:
+        return None
+    section: dict[str, dict[str, Any]] = dict(getattr(kept.request, key))
+    section[type_key] = {**section[type_key], name: checked}
+    request = kept.request.sharing_indexes(key)
+    setattr(request, key, section)  # the model does not validate assignments: set as it is
+    shift = new_end - member_end
     moved = (
-        *spans[:index],
-        (key, start, new_end),
-        *((k, s + shift, e + shift) for k, s, e in spans[index + 1 :]),
+        *members[:index],
+        (type_key, name, member_start, new_end),
+        *((t, n, s + shift, e + shift) for t, n, s, e in members[index + 1 :]),
     )
     return request, moved
 
 
-def _first_changed(spans: Spans, old: memoryview, body: bytes) -> int:
-    """The first section whose value, or what precedes it, is not as in `old` (the last one when
-    all are: then what follows the last differs)."""
-    position = 0
-    for index, (_key, _start, end) in enumerate(spans):
+def _moved(layout: Layout, index: int, new_end: int, members: dict[str, Members]) -> Layout:
+    """`layout` once the value of section number `index` ends at `new_end`; `members` already
+    say where that section's own objects lie."""
+    key, start, end = layout.sections[index]
+    shift = new_end - end
+    sections = (
+        *layout.sections[:index],
+        (key, start, new_end),
+        *((k, s + shift, e + shift) for k, s, e in layout.sections[index + 1 :]),
+    )
+    after = {k for k, _, _ in layout.sections[index + 1 :]}
+    shifted = {
+        section: tuple((t, n, s + shift, e + shift) for t, n, s, e in found) if section in after else found
+        for section, found in members.items()
+    }
+    return Layout(sections, shifted)
+
+
+_NOT_ONE = object()
+
+
+def _one_value(data: bytes, depth: int) -> Any:
+    """The one JSON value `data` is, parsed `depth` containers deep as it sits in a request (so
+    orjson's nesting limit holds as for the whole); `_NOT_ONE` when it is not exactly one value."""
+    try:
+        wrapped = orjson.loads(b"[" * depth + data + b"]" * depth)
+    except orjson.JSONDecodeError:
+        return _NOT_ONE
+    for _ in range(depth):
+        if len(wrapped) != 1:
+            return _NOT_ONE
+        wrapped = wrapped[0]
+    return wrapped
+
+
+def _first_changed(ends: list[int], old: memoryview, body: bytes, position: int) -> int | None:
+    """Of values ending at `ends` in `old`, the first that, or what precedes it from `position`
+    on, is not as in `body`; None when none is."""
+    for index, end in enumerate(ends):
         if not body.startswith(old[position:end], position):
             return index
         position = end
-    return len(spans) - 1
+    return None
 
 
-def section_spans(body: bytes) -> Spans:
-    """Where each section's value lies in `body`, if it is a JSON object of the model's sections
-    written compactly as orjson or Go writes it; `()` when it is not."""
+def request_layout(body: bytes) -> Layout | None:
+    """Where each section's value, and each observed object, lies in `body`, if it is a JSON object
+    of the model's sections written compactly as orjson or Go writes it; None when it is not."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return ()
-    if not isinstance(document, dict) or not body.startswith(b"{"):
-        return ()
+        return None
+    if not isinstance(document, dict) or any(key not in SECTIONS for key in document):
+        return None
+    members: dict[str, Members] = {}
+
+    def section_end(key: str, start: int, value: Any) -> int | None:
+        if key not in OBSERVED:
+            return _encoded_end(body, start, value)
+        found = _observed_spans(body, start, value)
+        if found is None:
+            return None
+        members[key], end = found
+        return end
+
+    found = _object_spans(body, 0, document, section_end)
+    if found is None or not found[0] or found[1] != len(body):
+        return None
+    return Layout(found[0], members)
+
+
+ValueEnd = Callable[[str, int, Any], "int | None"]  # a member's key, where its value starts, the value
+
+
+def _object_spans(body: bytes, position: int, mapping: Any, value_end: ValueEnd) -> tuple[Spans, int] | None:
+    """Where each member's value lies when `mapping` is written compactly at `position` (each
+    value's end found by `value_end`), and where the object ends."""
+    if not isinstance(mapping, dict) or not body.startswith(b"{", position):
+        return None
+    position += 1
     spans: list[tuple[str, int, int]] = []
-    position = 1
-    last = len(document) - 1
-    for index, (key, value) in enumerate(document.items()):
-        marker = b'"' + key.encode() + b'":'
-        if key not in SECTIONS or not body.startswith(marker, position):
-            return ()
-        start = position + len(marker)
-        end = _encoded_end(body, start, value)
-        if end is None or not body.startswith(b"}" if index == last else b",", end):
-            return ()
-        spans.append((key, start, end))
-        position = end + 1
-    return tuple(spans) if spans and position == len(body) else ()
+    for key, value in mapping.items():
+        if spans:
+            if not body.startswith(b",", position):
+                return None
+            position += 1
+        key_end = _encoded_end(body, position, key)
+        if key_end is None or not body.startswith(b":", key_end):
+            return None
+        end = value_end(key, key_end + 1, value)
+        if end is None:
+            return None
+        spans.append((key, key_end + 1, end))
+        position = end
+    if not body.startswith(b"}", position):
+        return None
+    return tuple(spans), position + 1
 
 
-def _encoded_end(body: bytes, start: int, value: Any) -> int | None:
-    """Where `value`, written as orjson or as Go writes it, ends when it starts at `start`."""
+def _observed_spans(body: bytes, start: int, section: Any) -> tuple[Members, int] | None:
+    """Where each object of an observed section (by type key, then by name) written at `start`
+    lies, and where the section ends."""
+    members: list[tuple[str, str, int, int]] = []
+
+    def objects_end(type_key: str, position: int, objects: Any) -> int | None:
+        # Each object encoded two containers deep, as it sits in the section: a section orjson
+        # could not write whole is no base, as before objects were found one by one.
+        found = _object_spans(body, position, objects, lambda _, at, value: _encoded_end(body, at, value, 2))
+        if found is None:
+            return None
+        members.extend((type_key, name, begins, ends) for name, begins, ends in found[0])
+        return found[1]
+
+    found = _object_spans(body, start, section, objects_end)
+    return None if found is None else (tuple(members), found[1])
+
+
+def _encoded_end(body: bytes, start: int, value: Any, depth: int = 0) -> int | None:
+    """Where `value`, written as orjson or as Go writes it `depth` containers deep, ends when it
+    starts at `start`."""
+    wrapped = value
+    for _ in range(depth):
+        wrapped = [wrapped]
     try:
-        encoded = orjson.dumps(value)
+        encoded = orjson.dumps(wrapped)
     except orjson.JSONEncodeError:  # nested deeper than orjson writes: never a base
         return None
+    if depth:
+        encoded = encoded[depth:-depth]
     if body.startswith(encoded, start):
         return start + len(encoded)
     go = encoded

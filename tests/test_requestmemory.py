@@ -17,11 +17,16 @@ from pydantic import BaseModel
 from hooks import jsonio
 from hooks.app import RequestRejected, _parse, create_app
 from hooks.contract import CustomizeRequest, HookRequest
-from hooks.requestmemory import RequestMemory, section_spans
+from hooks.requestmemory import RequestMemory, Spans, request_layout
 from tests.cluster.builders import parent, request_body
 from tests.cluster.rounds import Rounds
 
 PATH = "/sync/pinotcluster"
+
+
+def section_spans(body: bytes) -> Spans:
+    layout = request_layout(body)
+    return () if layout is None else layout.sections
 
 
 def _settled() -> dict[str, Any]:
@@ -113,6 +118,14 @@ def test_a_request_that_changed_in_one_section_is_parsed_from_the_kept_one(edit:
     if edit is _child_edit:
         assert request.observed("children") is not indexes["children"]
         assert request.observed("children") == full[1].observed("children")
+        # Only the changed object was parsed: every other one is the kept request's own.
+        fresh = [
+            (kind, name)
+            for kind, objects in request.children.items()
+            for name, obj in objects.items()
+            if obj is not kept.children[kind][name]
+        ]
+        assert fresh == [("StatefulSet.apps/v1", sorted(kept.children["StatefulSet.apps/v1"])[0])]
     else:
         assert request.observed("children") is indexes["children"]
 
@@ -198,14 +211,23 @@ def test_a_changed_section_the_model_refuses_is_worded_by_the_full_parse() -> No
     assert memory.reused == 0
 
 
-def test_nesting_beyond_the_parsers_limit_is_refused_as_the_full_parse_refuses_it() -> None:
+@pytest.mark.parametrize(
+    ("where", "depths"),
+    [
+        # Around the depth at which the whole request is one level too deep for orjson, the value
+        # parsed on its own (the parent section; one observed object) not.
+        pytest.param(lambda d: d["parent"]["spec"], range(1016, 1026), id="parent"),
+        pytest.param(lambda d: _pods(d)["analytics/p1"], range(1014, 1024), id="observed-object"),
+    ],
+)
+def test_nesting_beyond_the_parsers_limit_is_refused_as_the_full_parse_refuses_it(
+    where: Any, depths: range
+) -> None:
     memory = RequestMemory()
-    _prime(memory, _body(SETTLED))
-    # Around the depth at which the whole request is one level too deep for orjson, the parent
-    # section on its own not.
+    _prime(memory, _body(OBSERVED))
     outcomes = set()
-    marked = _body(_edited(SETTLED, lambda d: d["parent"]["spec"].update(deep="DEEP")))
-    for depth in range(1016, 1026):
+    marked = _body(_edited(OBSERVED, lambda d: where(d).update(deep="DEEP")))
+    for depth in depths:
         body = marked.replace(b'"DEEP"', b"[" * depth + b"1" + b"]" * depth)
         full, found = _both(memory, body)
         assert found[0] == full[0], depth
@@ -290,6 +312,126 @@ def test_kept_requests_are_bounded_in_bytes_one_per_parent() -> None:
     assert len(memory) == 3  # too large to keep
 
 
+def _with_related(document: dict[str, Any]) -> None:
+    document["related"] = {
+        "Pod.v1": {
+            f"analytics/p{i}": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"}}
+            for i in range(3)
+        }
+    }
+
+
+OBSERVED = _edited(SETTLED, _with_related)
+
+
+def _renamed(mapping: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """`mapping` with the key `old` named `new`, in its place."""
+    return {new if key == old else key: value for key, value in mapping.items()}
+
+
+def _pods(document: dict[str, Any]) -> dict[str, Any]:
+    pods: dict[str, Any] = document["related"]["Pod.v1"]
+    return pods
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda d: d["children"]["Service.v1"].pop("analytics/demo-broker"), id="object-removed"),
+        pytest.param(
+            lambda d: _pods(d).update({"analytics/new": _pods(d)["analytics/p1"]}), id="object-added"
+        ),
+        pytest.param(lambda d: d["children"].update({"Secret.v1": {}}), id="type-added"),
+        pytest.param(lambda d: d["children"].pop("Job.batch/v1"), id="type-removed"),
+        pytest.param(lambda d: _pods(d).update({"analytics/p0": {"apiVersion": "v1"}}), id="no-kind"),
+        pytest.param(
+            lambda d: _pods(d)["analytics/p2"]["metadata"].update(labels={"a": 1}), id="label-not-string"
+        ),
+        pytest.param(lambda d: [_pods(d)[f"analytics/p{i}"].update(x=i) for i in (0, 2)], id="two"),
+        # Each of two objects the same length as before: the first one's bytes alone are one value.
+        pytest.param(
+            lambda d: [_pods(d)[f"analytics/p{i}"]["metadata"].update(name=f"q{i}") for i in (0, 2)],
+            id="two-same-length",
+        ),
+        pytest.param(
+            lambda d: d["related"].update({"Pod.v1": _renamed(_pods(d), "analytics/p1", "analytics/q1")}),
+            id="object-renamed",
+        ),
+        pytest.param(
+            lambda d: d.update(related=_renamed(d["related"], "Pod.v1", "Pod.v2")), id="type-renamed"
+        ),
+    ],
+)
+def test_an_observed_section_changed_otherwise_than_in_one_object_is_parsed_as_the_full_parse_parses_it(
+    edit: Any,
+) -> None:
+    memory = RequestMemory()
+    _prime(memory, _body(OBSERVED))
+    full, found = _both(memory, _body(_edited(OBSERVED, edit)))
+    assert found == full
+
+
+@pytest.mark.parametrize("section", ["children", "related"])
+def test_one_changed_object_is_parsed_alone_where_it_sits(section: str) -> None:
+    memory = RequestMemory()
+    _prime(memory, _body(OBSERVED))
+    kept = memory.entries()[-1][2]
+    kind = next(reversed(OBSERVED[section]))
+    name = next(reversed(OBSERVED[section][kind]))  # the last object: nothing of the section follows it
+    body = _body(
+        _edited(OBSERVED, lambda d: d[section][kind][name]["metadata"].update(annotations={"a": "b"}))
+    )
+    full, found = _both(memory, body)
+    assert found == full and memory.reused == 1
+    assert getattr(found[1], section)[kind][name]["metadata"]["annotations"] == {"a": "b"}
+    other = "related" if section == "children" else "children"
+    assert getattr(found[1], other) is getattr(kept, other)
+    # The next change of that section is found from where the objects now lie.
+    again = _body(
+        _edited(OBSERVED, lambda d: d[section][kind][name]["metadata"].update(annotations={"a": "bb"}))
+    )
+    full, found = _both(memory, again)
+    assert found == full and memory.reused == 2
+
+
+def test_a_chain_of_object_changes_finds_each_object_where_it_now_lies() -> None:
+    memory = RequestMemory()
+    document = copy.deepcopy(OBSERVED)
+    _prime(memory, _body(document))
+    statefulsets = sorted(document["children"]["StatefulSet.apps/v1"])
+    before = memory.entries()[-1][2]
+    for step in range(1, 9):
+        if step % 2:  # a child grows or shrinks, moving every later object and section
+            changed = ("children", "StatefulSet.apps/v1", statefulsets[step % len(statefulsets)])
+        else:
+            changed = ("related", "Pod.v1", f"analytics/p{step % 3}")
+        section, kind, name = changed
+        document[section][kind][name]["metadata"]["annotations"] = {"step": "x" * (step * 53 % 200)}
+        full, found = _both(memory, _body(document))
+        assert found == full, step
+        request = found[1].request
+        parsed_again = [
+            (kind, name)
+            for kind, objects in getattr(request, section).items()
+            for name, obj in objects.items()
+            if obj is not getattr(before, section)[kind][name]
+        ]
+        assert parsed_again == [changed[1:]], step  # the others are the last request's own
+        before = request
+
+
+def test_request_layout_names_each_observed_object_exactly() -> None:
+    body = _body(OBSERVED)
+    layout = request_layout(body)
+    assert layout is not None
+    for section in ("children", "related"):
+        named = [(kind, name) for kind, name, _, _ in layout.members[section]]
+        assert named == [(kind, name) for kind, objects in OBSERVED[section].items() for name in objects]
+        for kind, name, start, end in layout.members[section]:
+            assert orjson.loads(body[start:end]) == OBSERVED[section][kind][name]
+    assert request_layout(body.replace(b'"kind":"Pod"', b'"kind" :"Pod"', 1)) is None  # not compact
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
@@ -317,6 +459,53 @@ def test_any_edit_parses_as_the_full_parse_parses_it(
         body = _body({**SETTLED, section: value})
     else:
         first, second = sorted(int(c * len(base)) for c in cut)
+        body = base[:first] + b"".join(noise) + base[second:]
+    full, found = _both(memory, body)
+    assert found == full
+
+
+OBSERVED_OBJECTS = [
+    (section, kind, name)
+    for section in ("children", "related")
+    for kind in OBSERVED[section]
+    for name in OBSERVED[section][kind]
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    where=st.sampled_from(OBSERVED_OBJECTS),
+    value=JSON_VALUES,
+    labels=st.dictionaries(st.text(max_size=3), JSON_VALUES, max_size=2),
+    shaped=st.booleans(),
+    cut=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    noise=st.lists(TOKENS, max_size=4),
+    rewrite=st.booleans(),
+)
+def test_any_edit_of_an_observed_object_parses_as_the_full_parse_parses_it(
+    where: tuple[str, str, str],
+    value: Any,
+    labels: dict[str, Any],
+    shaped: bool,
+    cut: tuple[float, float],
+    noise: list[bytes],
+    rewrite: bool,
+) -> None:
+    """An object replaced by any value (or by an object shaped like one, its labels anything), or
+    any bytes within it replaced by JSON-ish tokens."""
+    section, kind, name = where
+    memory = RequestMemory()
+    base = _body(OBSERVED)
+    _prime(memory, base)
+    if rewrite:
+        if shaped:
+            value = {"apiVersion": "v1", "kind": "X", "metadata": {"name": "n", "labels": labels}}
+        body = _body(_edited(OBSERVED, lambda d: d[section][kind].update({name: value})))
+    else:
+        layout = request_layout(base)
+        assert layout is not None
+        start, end = next((s, e) for k, n, s, e in layout.members[section] if (k, n) == (kind, name))
+        first, second = sorted(start + int(c * (end - start)) for c in cut)
         body = base[:first] + b"".join(noise) + base[second:]
     full, found = _both(memory, body)
     assert found == full
