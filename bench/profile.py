@@ -2,7 +2,7 @@
 
     python -m bench.profile [--iterations N] [--only NAME] [--pyinstrument]
 
-Each workload's resync and change requests are answered the way the HTTP layer answers them
+Each workload's resync, change and child change requests are answered the way the HTTP layer answers them
 (`hooks.app`: parse and validate the body, each request from what it shares with the one before
 (`hooks.requestmemory`), the pure hook, serialise the answer), timed per stage
 with the process's CPU clock, so that other load on the machine hardly changes the numbers. What
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.workloads import Workload, all_workloads, route_for
+from bench.workloads import VARIED_KINDS, Workload, all_workloads, route_for
 from hooks.app import _parse
 from hooks.heap import freeze_startup_heap
 from hooks.requestmemory import RequestMemory
@@ -45,10 +45,10 @@ def _cpu_us(
 
 
 def _bodies(workload: Workload, kind: str, count: int, first: int = 0) -> list[bytes]:
-    """`count` requests; for a change, all different (as the load generator sends them), so that
-    nothing remembered from an earlier request can help."""
-    if kind == "change":
-        return [workload.change_bytes(10**8 + first + i) for i in range(count)]
+    """`count` requests; for a varied kind, all different (as the load generator sends them), so
+    that no answer remembered from an earlier request can help."""
+    if kind in VARIED_KINDS:
+        return [workload.varied_bytes(kind, 10**8 + first + i) for i in range(count)]
     return [workload.resync_bytes()] * count
 
 
@@ -107,12 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--iterations", type=int, default=50, help="per timed run (best of 5 runs)")
     parser.add_argument("--only", action="append", default=None, help="workload name(s)")
-    parser.add_argument("--kind", action="append", choices=["resync", "change"], default=None)
+    parser.add_argument("--kind", action="append", choices=["resync", *VARIED_KINDS], default=None)
     parser.add_argument("--pyinstrument", action="store_true", help="print a call tree per workload")
     args = parser.parse_args(argv)
     if args.pyinstrument and importlib.util.find_spec("pyinstrument") is None:
         parser.error("--pyinstrument needs pyinstrument: .venv/bin/pip install pyinstrument")
-    kinds = args.kind or ["resync", "change"]
+    kinds = args.kind or ["resync", *VARIED_KINDS]
     freeze_startup_heap()  # as `pinot-control-plane serve` does before its first request
     header = [f"{name:>9}" for name in ("parse", "hook", "serialise", "total")]
     print(f"{'workload':<11} {'kind':<7} {' '.join(header)}  (CPU µs per request)")

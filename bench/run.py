@@ -1,7 +1,8 @@
 """`make bench`: drive the hook server and the echo floor with wrk, in one run, and report.
 
 Both servers run as deployed (uvicorn, one worker) on free loopback ports and are stopped at the
-end whatever happens. For every workload and kind (resync, change) the two servers are measured
+end whatever happens. For every workload and kind (resync, change, child change, resync + ETag)
+the two servers are measured
 in alternating blocks (hook, floor, floor, hook, ...) so that machine noise hits both alike; each
 server's latency distribution is pooled over its blocks.
 """
@@ -29,6 +30,7 @@ from bench import checks, load, profile, report, scale
 from bench.workloads import (
     CLUSTER_PATH,
     TABLE_PATH,
+    VARIED_KINDS,
     VARY_MARKER,
     Workload,
     all_workloads,
@@ -44,7 +46,7 @@ SCALE_LUA = Path(__file__).with_name("scale.lua")
 CONNECTIONS = 5  # Metacontroller's default number of workers
 SEQUENCE_STRIDE = 10_000_000  # each wrk run of a change workload gets its own range of numbers
 PROFILE_ITERATIONS = 50  # per timed run of bench.profile (best of 5 runs)
-KIND_LABELS = {"resync": "resync", "change": "change", "etag": "resync + ETag"}
+KIND_LABELS = {"resync": "resync", "change": "change", "child": "child change", "etag": "resync + ETag"}
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def free_port() -> int:
 def wrk(
     url: str, seconds: int, body: Path, vary: int | None, etag: str = "", cpus: frozenset[int] | None = None
 ) -> report.Block:
-    """One wrk run; `vary` is the first sequence number of a change run, None for a resync run.
+    """One wrk run; `vary` is the first sequence number of a varied run, None for a resync run.
     With `cpus`, wrk runs on those CPUs only."""
     arguments = [str(body), "same" if vary is None else "vary", str(vary or 0), VARY_MARKER, etag]
     return _run_wrk(url, seconds, LUA, arguments, cpus)
@@ -248,17 +250,18 @@ class Bench:
         return self.sequence
 
     def measure(self, workload: Workload, kind: str) -> report.Row:
-        """`kind`: resync, change, or etag (a resync carrying the ETag of the hook's last answer,
-        as Metacontroller sends it with the hook's `etag` option; the floor gets a plain resync)."""
+        """`kind`: resync, one of VARIED_KINDS, or etag (a resync carrying the ETag of the hook's
+        last answer, as Metacontroller sends it with the hook's `etag` option; the floor gets a plain
+        resync)."""
         body = self.workdir / f"{workload.name}.{kind}.request.json"
-        vary = kind == "change"
-        body.write_bytes(workload.change_template if vary else workload.resync_bytes())
+        vary = kind in VARIED_KINDS
+        body.write_bytes(workload.template(kind) if vary else workload.resync_bytes())
         etag = ""
         if kind == "etag":
             status, _, etag = self.hook.post(workload.path, workload.resync_bytes())
             if status != 200 or not etag:
                 raise RuntimeError(f"{workload.name}: no ETag in the hook's answer (status {status})")
-        floor_kind = "change" if vary else "resync"
+        floor_kind = kind if vary else "resync"
         targets = {
             "hook": f"{self.hook.url}{workload.path}",
             "floor": f"{self.floor.url}/floor/{workload.name}/{floor_kind}",
@@ -282,7 +285,9 @@ class Bench:
                 headers = {"If-None-Match": etag} if etag and name == "hook" else {}
                 for sequence in range(WARMUP_REQUESTS):
                     server.post(
-                        path, workload.change_bytes(sequence) if vary else workload.resync_bytes(), headers
+                        path,
+                        workload.varied_bytes(kind, sequence) if vary else workload.resync_bytes(),
+                        headers,
                     )
         blocks: dict[str, list[report.Block]] = {"hook": [], "floor": []}
         self.hook.reset_peak_rss()
@@ -344,7 +349,9 @@ def _answers(hook: Server, workloads: list[Workload], directory: Path) -> dict[s
     directory.mkdir(parents=True, exist_ok=True)
     answers = {}
     for workload in workloads:
-        for kind, body in (("resync", workload.resync_bytes()), ("change", workload.change_bytes(0))):
+        bodies = [("resync", workload.resync_bytes())]
+        bodies += [(kind, workload.varied_bytes(kind, 0)) for kind in VARIED_KINDS]
+        for kind, body in bodies:
             status, answer, _ = hook.post(workload.path, body)
             if status != 200:
                 raise RuntimeError(f"{workload.name} {kind}: the hook answered {status}: {answer[:500]!r}")
@@ -441,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         bench = Bench(plan, workdir, hook, floor, generator)
         for workload in workloads:
-            for kind in KIND_LABELS if not args.quick else ("resync", "change"):
+            for kind in KIND_LABELS if not args.quick else ("resync", *VARIED_KINDS):
                 row = bench.measure(workload, kind)
                 print(report.progress_line(row), flush=True)
                 rows.append(row)
@@ -452,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stages = [
         (workload.name, kind, profile.stages(workload, kind, PROFILE_ITERATIONS // (10 if args.quick else 1)))
         for workload in workloads
-        for kind in ("resync", "change")
+        for kind in ("resync", *VARIED_KINDS)
     ]
     request_path = request_path_verdict(workloads)
     elapsed = time.monotonic() - started
@@ -534,7 +541,12 @@ def _generate(
 def request_path_verdict(workloads: list[Workload]) -> report.Verdict:
     """Answer every request once, then count forbidden work while answering each kind again."""
     warmup = [(w.path, w.resync_bytes()) for w in workloads]
-    measured = [(w.path, w.change_bytes(sequence)) for w in workloads for sequence in (1, 2)] + warmup
+    measured = [
+        (w.path, w.varied_bytes(kind, sequence))
+        for w in workloads
+        for kind in VARIED_KINDS
+        for sequence in (1, 2)
+    ] + warmup
     counts = checks.request_path_work(create_app(), warmup, measured)
     return report.Verdict(
         "no YAML parsing, template compilation or pydantic schema building on the request path",

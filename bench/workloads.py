@@ -5,9 +5,10 @@ Kubernetes stores them (server-set metadata, defaulted fields, Metacontroller's 
 annotation, ready StatefulSets) and the parent carries the status of the previous answer. Such a
 request is what a periodic resync sends.
 
-A workload also has a "change" form: the same request with one spec value replaced by a marker
-(`VARY_MARKER`). The load generator substitutes a fresh number for the marker on every request,
-so no two requests of a change run are equal and nothing can be reused between them.
+A workload also has two varied forms: "change", the same request with one spec value replaced by a
+marker (`VARY_MARKER`), and "child", with one child's resourceVersion replaced by it (every write of
+a child gives it a new one). The load generator substitutes a fresh number for the marker on every
+request, so no two requests of a run are equal and no answer can be reused between them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hooks.render import completed_job_status
 JsonObject = dict[str, Any]
 
 VARY_MARKER = "BENCH-VARY-7f3a"
+VARIED_KINDS = ("change", "child")
 CLUSTER_API = "pinot.controlplane.dev/v1alpha1"
 NAMESPACE = "analytics"
 SETTLED_AT = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -41,13 +43,21 @@ class Workload:
     path: str
     body: JsonObject
     change_template: bytes  # the body as JSON, with VARY_MARKER in place of one spec value
+    child_template: bytes  # the body as JSON, with VARY_MARKER as one child's resourceVersion
 
     def resync_bytes(self) -> bytes:
         return jsonio.dumps(self.body)
 
+    def template(self, kind: str) -> bytes:
+        """The template of a varied kind (VARIED_KINDS)."""
+        return {"change": self.change_template, "child": self.child_template}[kind]
+
+    def varied_bytes(self, kind: str, sequence: int) -> bytes:
+        """The request number `sequence` of a varied kind (what the load generator sends)."""
+        return self.template(kind).replace(VARY_MARKER.encode(), str(sequence).encode(), 1)
+
     def change_bytes(self, sequence: int) -> bytes:
-        """The change request number `sequence` (what the load generator sends)."""
-        return self.change_template.replace(VARY_MARKER.encode(), str(sequence).encode(), 1)
+        return self.varied_bytes("change", sequence)
 
 
 def controller_object(resource: str) -> JsonObject:
@@ -374,6 +384,19 @@ def settled_cluster(spec: JsonObject, name: str = "pinot") -> JsonObject:
     return settle(CLUSTER_PATH, build, ready)
 
 
+def _child_version(
+    type_key: str, chosen: Callable[[str], bool]
+) -> Callable[[JsonObject], tuple[JsonObject, str]]:
+    """Where the resourceVersion of the first child of `type_key` whose name is `chosen` lies."""
+
+    def locate(marked: JsonObject) -> tuple[JsonObject, str]:
+        children = marked["children"][type_key]
+        name = next(n for n in children if chosen(n))
+        return children[name]["metadata"], "resourceVersion"
+
+    return locate
+
+
 def cluster_workload(name: str, title: str, spec: JsonObject) -> Workload:
     path = CLUSTER_PATH
     body = settled_cluster(spec)
@@ -382,7 +405,9 @@ def cluster_workload(name: str, title: str, spec: JsonObject) -> Workload:
         pool = next(p for p in marked["parent"]["spec"]["pools"] if p["role"] == "server")
         return pool["pinot"]["properties"], VARIED_PROPERTY
 
-    return Workload(name, title, path, body, _mark(body, varied))
+    server = next(p["name"] for p in spec["pools"] if p["role"] == "server")
+    child = _child_version("StatefulSet.apps/v1", lambda n: n.endswith(f"-{server}"))
+    return Workload(name, title, path, body, _mark(body, varied), _mark(body, child))
 
 
 def cluster_4() -> Workload:
@@ -649,8 +674,14 @@ def table(cluster: JsonObject | None = None) -> Workload:
     def varied(marked: JsonObject) -> tuple[JsonObject, str]:
         return marked["parent"]["spec"]["table"]["segmentsConfig"], "retentionTimeValue"
 
+    job = _child_version("Job.batch/v1", lambda _: True)
     return Workload(
-        "table", "PinotTable with its cluster, schema and Job Pod", path, body, _mark(body, varied)
+        "table",
+        "PinotTable with its cluster, schema and Job Pod",
+        path,
+        body,
+        _mark(body, varied),
+        _mark(body, job),
     )
 
 

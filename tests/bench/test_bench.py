@@ -71,6 +71,28 @@ def test_change_requests_differ_and_are_answered_200(
     assert answers[0][1] != answers[1][1]
 
 
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["cluster-4", "cluster-12", "table"])
+def test_child_change_requests_differ_in_one_childs_resource_version_only(
+    workloads: list[Workload], app: FastAPI, index: int
+) -> None:
+    workload = workloads[index]
+    assert workload.child_template.count(VARY_MARKER.encode()) == 1
+    first, second = workload.varied_bytes("child", 1_000_001), workload.varied_bytes("child", 1_000_002)
+    versions = [
+        (kind, name)
+        for kind, objects in jsonio.loads(first)["children"].items()
+        for name, child in objects.items()
+        if child["metadata"]["resourceVersion"] == "1000001"
+    ]
+    assert len(versions) == 1
+    assert first.replace(b'"1000001"', b'"481517"') == workload.resync_bytes()
+    answers = post_all(
+        app, [(workload.path, workload.resync_bytes()), (workload.path, first), (workload.path, second)]
+    )
+    assert [status for status, _ in answers] == [200, 200, 200], answers[1][1][:500]
+    assert answers[1][1] == answers[2][1] == answers[0][1]  # the hook reads no resourceVersion
+
+
 def test_floor_answers_with_the_precomputed_body(workloads: list[Workload]) -> None:
     payload = b'{"status": {}, "children": [], "resyncAfterSeconds": 0, "finalized": false}'
     floor = create_floor_app({"/floor/cluster-4/resync": payload})
