@@ -71,7 +71,7 @@ NOTES = [
     "about five service times. Other load on the machine hits both servers alike (alternating blocks), "
     "so the ratios are steadier than the absolute numbers.",
     "",
-    "Run `make bench` (about 12 minutes; installs wrk with apt-get if it is missing and you are root) to "
+    "Run `make bench` (about 14 minutes; installs wrk with apt-get if it is missing and you are root) to "
     "rewrite this page, or `make bench QUICK=1` (about two minutes; no ETag rows, a smaller fleet, "
     "shorter load scenarios, written to `.bench/benchmarks-quick.md`).",
 ]
