@@ -60,9 +60,9 @@ WINDOW = 1024  # bytes at each end of a request by which kept requests that may 
 CANDIDATES = 4  # kept requests tried per window, newest first
 KEPT_BYTES = 2 * 1024 * 1024  # of requests kept; they hold about 4 times that in memory (at most ~25
 KEPT_REQUEST_BYTES = 512 * 1024  # times, for JSON made of the smallest values); larger requests are not kept
+_OBSERVED_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(KubernetesObject)  # as the model checks one
 # Characters Go's encoding/json escapes inside strings and orjson does not (outside strings no JSON
 # text has them), with Go's escapes.
-_OBSERVED_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(KubernetesObject)
 _GO_ESCAPES = ((b"&", b"\\u0026"), (b"<", b"\\u003c"), (b">", b"\\u003e"))
 _GO_ESCAPES_UTF8 = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
@@ -359,8 +359,8 @@ def _observed_spans(body: bytes, start: int, section: Any) -> tuple[Members, int
     members: list[tuple[str, str, int, int]] = []
 
     def objects_end(type_key: str, position: int, objects: Any) -> int | None:
-        # Each object encoded two containers deep, as it sits in the section: a section orjson
-        # could not write whole is no base, as before objects were found one by one.
+        # Each object encoded two containers deep, as it sits in the section, so that a section
+        # orjson could not write whole is still no base.
         found = _object_spans(body, position, objects, lambda _, at, value: _encoded_end(body, at, value, 2))
         if found is None:
             return None
